@@ -1,0 +1,43 @@
+# The README's commands. Each target sets up what it needs on a fresh machine.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: demo serve test unit integration e2e lint typecheck bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/channel demo --database sqlite:///var/demo.db --fresh
+
+serve: $(STAMP)
+	$(BIN)/channel serve
+
+lint: $(STAMP)
+	$(BIN)/ruff check domain projections services infra tests bench examples
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest tests/unit -q
+
+integration: $(STAMP)
+	$(BIN)/pytest tests/integration -q
+
+e2e: $(STAMP)
+	$(BIN)/pytest tests/e2e -q
+
+test: lint typecheck $(STAMP)
+	$(BIN)/pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var/*.db var/*.db-*

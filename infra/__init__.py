@@ -1,0 +1,1 @@
+"""Infrastructure: settings, persistence wiring, Kafka relay, broker and database helpers."""

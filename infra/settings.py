@@ -1,0 +1,60 @@
+"""Every setting of Channel Ledger, named by its environment variable, with a local default."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    CHANNEL_DATABASE_URL: str = field(
+        default_factory=lambda: _env("CHANNEL_DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'channel.db'}")
+    )
+    CHANNEL_POLICY_FILE: str = field(
+        default_factory=lambda: _env("CHANNEL_POLICY_FILE", str(ROOT / "policy" / "default.toml"))
+    )
+    CHANNEL_API_KEYS: str = field(default_factory=lambda: _env("CHANNEL_API_KEYS", ""))
+    CHANNEL_HOST: str = field(default_factory=lambda: _env("CHANNEL_HOST", "127.0.0.1"))
+    CHANNEL_PORT: int = field(default_factory=lambda: int(_env("CHANNEL_PORT", "8000")))
+    CHANNEL_WORKERS: int = field(default_factory=lambda: int(_env("CHANNEL_WORKERS", "2")))
+    CHANNEL_KAFKA_BOOTSTRAP: str = field(
+        default_factory=lambda: _env("CHANNEL_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+    )
+    CHANNEL_KAFKA_TOPIC: str = field(
+        default_factory=lambda: _env("CHANNEL_KAFKA_TOPIC", "channel.events.v1")
+    )
+    CHANNEL_KAFKA_PARTITIONS: int = field(
+        default_factory=lambda: int(_env("CHANNEL_KAFKA_PARTITIONS", "6"))
+    )
+    CHANNEL_KAFKA_GROUP: str = field(
+        default_factory=lambda: _env("CHANNEL_KAFKA_GROUP", "channel-reporting")
+    )
+    CHANNEL_REPORTING_DATABASE_URL: str = field(
+        default_factory=lambda: _env(
+            "CHANNEL_REPORTING_DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'reporting.db'}"
+        )
+    )
+    # Seconds a read waits for the projections to reach the position of the caller's write.
+    CHANNEL_READ_WAIT: float = field(
+        default_factory=lambda: float(_env("CHANNEL_READ_WAIT", "5"))
+    )
+    # How often a command is retried after an optimistic-concurrency conflict.
+    CHANNEL_COMMAND_ATTEMPTS: int = field(
+        default_factory=lambda: int(_env("CHANNEL_COMMAND_ATTEMPTS", "20"))
+    )
+
+    def with_database(self, url: str | None) -> Settings:
+        return self if not url else replace(self, CHANNEL_DATABASE_URL=url)
+
+
+def load() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Application services: the write side, HTTP intake, audit CLI, reporting consumers, CLI."""

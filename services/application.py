@@ -1,0 +1,596 @@
+"""The one door to the write side: an eventsourcing Application holding every aggregate, with a
+use-case method per command. Multi-aggregate commands save in one atomic `save`; optimistic-
+concurrency conflicts are retried, then refused."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import wraps
+from typing import Any, Generic, ParamSpec, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import JSONTranscoder, OperationalError, RecordConflictError
+
+from domain.credit import CreditLine, rate_dealer
+from domain.dealer import Dealer, IncidentKind
+from domain.errors import ConcurrencyError, InvalidInputError, NotFoundError, RuleViolationError
+from domain.ids import NATIONAL_POOL
+from domain.order import Order, OrderStatus, price_lines
+from domain.period import AccountingCalendar
+from domain.policy import PolicyBook
+from domain.price_list import PriceList, PriceListVersion
+from domain.roster import Roster
+from domain.spare_parts import SparePartsPool
+from domain.values import Month, Payment, Tier, to_decimal
+from infra import integrity, transcodings
+
+P = ParamSpec("P")
+T = TypeVar("T")
+A = TypeVar("A", bound=Aggregate)
+
+
+@dataclass(frozen=True)
+class Done(Generic[T]):
+    """A command's result: the aggregate it concerns, the last log position it wrote (None when
+    it wrote nothing) and whether it created the aggregate."""
+
+    value: T
+    position: int | None
+    created: bool = False
+
+
+def command(method: Callable[P, Done[T]]) -> Callable[P, Done[T]]:
+    """Re-run a use case after an optimistic-concurrency conflict: it reloads what it reads, so
+    the retry decides on fresh state (D4 under concurrent requests)."""
+
+    @wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Done[T]:
+        app = args[0]
+        assert isinstance(app, ChannelLedger)
+        for attempt in range(app.command_attempts):
+            try:
+                return method(*args, **kwargs)
+            except (RecordConflictError, OperationalError):
+                time.sleep(random.uniform(0, 0.005 * (2 ** min(attempt, 6))))
+        raise ConcurrencyError(
+            f"{method.__name__}: concurrent updates kept conflicting; try again"
+        )
+
+    return wrapper
+
+
+class ChannelLedger(Application[UUID]):
+    """All aggregates in one application, so the store has one totally ordered log."""
+
+    name = "ChannelLedger"
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        policy: PolicyBook,
+        clock: Callable[[], date] = date.today,
+        command_attempts: int = 20,
+    ) -> None:
+        super().__init__(env)
+        self.policy = policy
+        self.clock = clock
+        self.command_attempts = command_attempts
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcodings.register_all(transcoder)
+
+    # --- plumbing ---------------------------------------------------------------------------
+
+    def _save(self, *aggregates: Aggregate | None) -> int | None:
+        recordings = self.save(*aggregates)
+        return recordings[-1].notification.id if recordings else None
+
+    def _get(self, cls: type[A], aggregate_id: object, what: str) -> A:
+        try:
+            aggregate = self.repository.get(aggregate_id)  # type: ignore[arg-type]
+        except AggregateNotFoundError:
+            raise NotFoundError(f"no {what} {aggregate_id}") from None
+        if not isinstance(aggregate, cls):
+            raise NotFoundError(f"no {what} {aggregate_id}")
+        return aggregate
+
+    def _get_or(self, aggregate_id: object, make: Callable[[], A]) -> A:
+        try:
+            return self.repository.get(aggregate_id)  # type: ignore[arg-type,no-any-return]
+        except AggregateNotFoundError:
+            return make()
+
+    @staticmethod
+    def _uuid(value: str | UUID, what: str) -> UUID:
+        if isinstance(value, UUID):
+            return value
+        try:
+            return UUID(str(value))
+        except ValueError:
+            raise NotFoundError(f"no {what} {value}") from None
+
+    def _roster(self) -> Roster:
+        return self._get_or(Roster.create_id(), Roster)
+
+    def _calendar(self) -> AccountingCalendar:
+        return self._get_or(AccountingCalendar.create_id(), AccountingCalendar)
+
+    def _credit_line(self, dealer_id: str) -> CreditLine:
+        return self._get_or(
+            CreditLine.create_id(dealer_id), lambda: CreditLine(dealer_id=dealer_id)
+        )
+
+    # --- queries ----------------------------------------------------------------------------
+
+    def get_dealer(self, dealer_id: str | UUID) -> Dealer:
+        return self._get(Dealer, self._uuid(dealer_id, "dealer"), "dealer")
+
+    def get_order(self, order_id: str | UUID) -> Order:
+        return self._get(Order, self._uuid(order_id, "order"), "order")
+
+    def find_order(self, dealer_id: str, client_ref: str) -> Order | None:
+        try:
+            return self._get(Order, Order.create_id(dealer_id, client_ref), "order")
+        except NotFoundError:
+            return None
+
+    def get_credit_line(self, dealer_id: str | UUID) -> CreditLine:
+        """The dealer's credit line; status `none` if it was never rated."""
+        dealer = self.get_dealer(dealer_id)
+        return self._credit_line(str(dealer.id))
+
+    def get_pool(self, pool: str) -> SparePartsPool:
+        return self._get(SparePartsPool, SparePartsPool.create_id(pool), "spare-parts pool")
+
+    def get_roster(self) -> Roster:
+        return self._roster()
+
+    def get_calendar(self) -> AccountingCalendar:
+        return self._calendar()
+
+    def get_price_list(self) -> PriceList:
+        return self._get_or(PriceList.create_id(), PriceList)
+
+    def price_list_on(self, day: date) -> PriceListVersion | None:
+        return self.get_price_list().version_on(day)
+
+    # --- dealers (D) ------------------------------------------------------------------------
+
+    @command
+    def register_dealer(
+        self,
+        name: str,
+        region: str,
+        tier: str,
+        salesperson: str,
+        contact: str,
+        registered_on: date | None = None,
+    ) -> Done[Dealer]:
+        for field_name, value in (
+            ("name", name), ("region", region), ("salesperson", salesperson), ("contact", contact)
+        ):
+            if not str(value).strip():
+                raise InvalidInputError(f"{field_name}: must not be empty", field=field_name)
+        dealer = Dealer(
+            name=name.strip(),
+            region=region.strip(),
+            tier=Tier.parse(tier).value,
+            salesperson=salesperson.strip(),
+            contact=contact.strip(),
+            registered_on=registered_on or self.clock(),
+        )
+        return Done(dealer, self._save(dealer), created=True)
+
+    @command
+    def sign_draft_agreement(self, dealer_id: str, signed_on: date | None = None) -> Done[Dealer]:
+        dealer = self.get_dealer(dealer_id)
+        dealer.sign_draft_agreement(signed_on or self.clock())
+        return Done(dealer, self._save(dealer))
+
+    @command
+    def submit_forecast(
+        self, dealer_id: str, months: Iterable[tuple[str | Month, Decimal | str]]
+    ) -> Done[Dealer]:
+        dealer = self.get_dealer(dealer_id)
+        parsed = [
+            (m if isinstance(m, Month) else Month.parse(m, "months.month"),
+             to_decimal(a, "months.amount"))
+            for m, a in months
+        ]
+        policy = self.policy.in_force(dealer.draft_signed_on or dealer.registered_on)
+        dealer.submit_forecast(parsed, policy.forecast_months)
+        return Done(dealer, self._save(dealer))
+
+    @command
+    def sign_formal_agreement(
+        self,
+        dealer_id: str,
+        signed_on: date | None,
+        monthly_amount: Decimal | str,
+        term_months: int,
+    ) -> Done[Dealer]:
+        """D2 + D4: the agreement takes the tier's seat, refused when all are taken."""
+        dealer = self.get_dealer(dealer_id)
+        signed_on = signed_on or self.clock()
+        dealer.sign_formal_agreement(
+            signed_on, to_decimal(monthly_amount, "monthly_amount"), int(term_months)
+        )
+        roster = self._roster()
+        limit = self.policy.in_force(signed_on).seat_limit(dealer.tier)
+        roster.take_seat(str(dealer.id), dealer.tier, limit, signed_on)
+        return Done(dealer, self._save(dealer, roster))
+
+    @command
+    def change_tier(
+        self, dealer_id: str, tier: str, reason: str, effective_on: date | None = None
+    ) -> Done[Dealer]:
+        """D6: a tier change moves the dealer's seat and obeys D4."""
+        dealer = self.get_dealer(dealer_id)
+        effective_on = effective_on or self.clock()
+        new_tier = Tier.parse(tier)
+        dealer.change_tier(new_tier, reason, effective_on)
+        roster = self._roster()
+        if dealer.holds_seat:
+            roster.release_seat(str(dealer.id), effective_on)
+            limit = self.policy.in_force(effective_on).seat_limit(new_tier)
+            roster.take_seat(str(dealer.id), new_tier, limit, effective_on)
+        return Done(dealer, self._save(dealer, roster))
+
+    @command
+    def reassign_salesperson(
+        self, dealer_id: str, salesperson: str, effective_on: date | None = None
+    ) -> Done[Dealer]:
+        dealer = self.get_dealer(dealer_id)
+        dealer.reassign(salesperson.strip(), effective_on or self.clock())
+        return Done(dealer, self._save(dealer))
+
+    @command
+    def record_incident(
+        self, dealer_id: str, kind: str, occurred_on: date | None = None, note: str = ""
+    ) -> Done[Dealer]:
+        """D7 + C4: the incident is recorded and suspends an open credit line at once."""
+        dealer = self.get_dealer(dealer_id)
+        try:
+            incident_kind = IncidentKind(kind)
+        except ValueError:
+            raise InvalidInputError(
+                "kind: one of violation, bad_debt, dispute", field="kind"
+            ) from None
+        occurred_on = occurred_on or self.clock()
+        dealer.record_incident(incident_kind, occurred_on, note)
+        credit = self._credit_line(str(dealer.id))
+        credit.suspend(occurred_on, f"{incident_kind.value}: {note}".strip(": "))
+        return Done(dealer, self._save(dealer, credit if credit.pending_events else None))
+
+    @command
+    def terminate_dealer(
+        self, dealer_id: str, terminated_on: date | None = None, reason: str = ""
+    ) -> Done[Dealer]:
+        """D4/D7: termination frees the seat and the region's repair centre, closes the pool."""
+        dealer = self.get_dealer(dealer_id)
+        terminated_on = terminated_on or self.clock()
+        dealer.terminate(terminated_on, reason)
+        roster = self._roster()
+        roster.release_seat(str(dealer.id), terminated_on)
+        roster.release_repair_centre(str(dealer.id), terminated_on)
+        pool = None
+        if dealer.repair_centre_since is not None:
+            pool = self.get_pool(str(dealer.id))
+            pool.close(terminated_on, "dealer terminated")
+        credit = self._credit_line(str(dealer.id))
+        credit.suspend(terminated_on, "dealer terminated")
+        return Done(
+            dealer,
+            self._save(dealer, roster, pool, credit if credit.pending_events else None),
+        )
+
+    @command
+    def authorize_repair_centre(
+        self, dealer_id: str, signed_on: date | None = None
+    ) -> Done[SparePartsPool]:
+        """S1: a tier-A dealer, one per region; opens the dealer's spare-parts pool."""
+        dealer = self.get_dealer(dealer_id)
+        signed_on = signed_on or self.clock()
+        dealer.authorize_repair_centre(signed_on)
+        roster = self._roster()
+        roster.appoint_repair_centre(dealer.region, str(dealer.id), signed_on)
+        pool = SparePartsPool(pool=str(dealer.id), region=dealer.region, opened_on=signed_on)
+        return Done(pool, self._save(dealer, roster, pool), created=True)
+
+    # --- prices (P) ---------------------------------------------------------------------------
+
+    @command
+    def publish_price_list(
+        self, effective_from: date, items: list[dict[str, Any]]
+    ) -> Done[PriceListVersion]:
+        price_list = self.get_price_list()
+        policy = self.policy.in_force(effective_from)
+        parsed = [
+            {
+                "sku": item.get("sku", ""),
+                "name": item.get("name", ""),
+                "list_price": to_decimal(item.get("list_price"), f"items[{i}].list_price"),
+                "floor_price": to_decimal(item.get("floor_price"), f"items[{i}].floor_price"),
+            }
+            for i, item in enumerate(items)
+        ]
+        price_list.publish(effective_from, parsed, policy.discounts, policy.id)
+        position = self._save(price_list)
+        version = price_list.version_on(effective_from)
+        assert version is not None
+        return Done(version, position, created=True)
+
+    # --- orders (O, P3, P4, D9) -------------------------------------------------------------
+
+    def _on_confirmed(self, order: Order, dealer: Dealer, credit: CreditLine | None) -> None:
+        """D3 (agreement takes effect), C2(2) (order value) and C3 (reservation)."""
+        policy = self.policy.in_force(order.order_date)
+        dealer.take_effect(str(order.id), order.order_date)
+        dealer.count_order_value(
+            str(order.id), order.order_date, order.total, policy.qualifying_months
+        )
+        if credit is not None:
+            credit.reserve(str(order.id), order.total, order.order_date)
+
+    @command
+    def place_order(
+        self,
+        dealer_id: str,
+        client_ref: str,
+        order_date: date | None,
+        ship_to_region: str,
+        payment: str,
+        lines: list[dict[str, Any]],
+    ) -> Done[Order]:
+        dealer = self.get_dealer(dealer_id)
+        dealer_key = str(dealer.id)
+        if not str(client_ref).strip():
+            raise InvalidInputError("client_ref: must not be empty", field="client_ref")
+        order_date = order_date or self.clock()
+        try:
+            pay = Payment(payment)
+        except ValueError:
+            raise InvalidInputError("payment: one of prepaid, credit", field="payment") from None
+        if not str(ship_to_region).strip():
+            raise InvalidInputError("ship_to_region: must not be empty", field="ship_to_region")
+        existing = self.find_order(dealer_key, client_ref)
+        if existing is not None:
+            if not existing.same_request(order_date, ship_to_region, pay.value, lines):
+                raise RuleViolationError(
+                    "O1",
+                    f"client_ref {client_ref!r} already names another order of this dealer",
+                    field="client_ref",
+                )
+            return Done(existing, None, created=False)
+
+        dealer.check_may_order(order_date)
+        credit: CreditLine | None = None
+        if pay == Payment.CREDIT:
+            if dealer.tier != Tier.A:
+                raise RuleViolationError("O4", "only tier-A dealers order on credit (C1)")
+            credit = self._credit_line(dealer_key)
+        version = self.price_list_on(order_date)
+        if version is None:
+            raise RuleViolationError(
+                "P4", f"no price list is in force on {order_date}", field="order_date"
+            )
+        priced, approvals = price_lines(lines, version, dealer.tier)
+        if ship_to_region != dealer.region:
+            approvals.append(
+                {
+                    "rule": "D9",
+                    "reason": f"shipped to {ship_to_region}, outside the dealer's region "
+                    f"{dealer.region}",
+                }
+            )
+        total = sum((line["amount"] for line in priced), Decimal("0.00"))
+        order = Order(
+            dealer_id=dealer_key,
+            client_ref=client_ref,
+            order_date=order_date,
+            ship_to_region=ship_to_region,
+            payment=pay.value,
+            tier=dealer.tier.value,
+            lines=priced,
+            total=total,
+            price_list_version=version.number,
+            approvals=approvals,
+        )
+        if credit is not None:
+            credit.check_can_reserve(total, order_date)
+        if not approvals:
+            order.confirm(order_date)
+            self._on_confirmed(order, dealer, credit)
+        position = self._save(
+            order,
+            dealer if dealer.pending_events else None,
+            credit if credit is not None and credit.pending_events else None,
+        )
+        return Done(order, position, created=True)
+
+    @command
+    def decide_order(
+        self, order_id: str, approve: bool, note: str = "", decided_on: date | None = None
+    ) -> Done[Order]:
+        """P3/D9: a manager's decision; approval confirms (and reserves credit)."""
+        order = self.get_order(order_id)
+        decided_on = decided_on or max(self.clock(), order.order_date)
+        order.decide(approve, note, decided_on)
+        dealer = self.get_dealer(order.dealer_id)
+        credit = None
+        if approve:
+            dealer.check_may_order(order.order_date)
+            if order.payment == Payment.CREDIT:
+                credit = self._credit_line(order.dealer_id)
+            self._on_confirmed(order, dealer, credit)
+        return Done(
+            order,
+            self._save(
+                order,
+                dealer if dealer.pending_events else None,
+                credit if credit is not None and credit.pending_events else None,
+            ),
+        )
+
+    @command
+    def cancel_order(
+        self, order_id: str, reason: str = "", cancelled_on: date | None = None
+    ) -> Done[Order]:
+        order = self.get_order(order_id)
+        cancelled_on = cancelled_on or max(self.clock(), order.order_date)
+        was_confirmed = order.status == OrderStatus.CONFIRMED
+        order.cancel(reason, cancelled_on)
+        dealer = credit = None
+        if was_confirmed:
+            dealer = self.get_dealer(order.dealer_id)
+            dealer.withdraw_order_value(str(order.id))
+            if order.payment == Payment.CREDIT:
+                credit = self._credit_line(order.dealer_id)
+                credit.settle(str(order.id), order.total, cancelled_on, "cancelled")
+        return Done(
+            order,
+            self._save(
+                order,
+                dealer if dealer is not None and dealer.pending_events else None,
+                credit if credit is not None and credit.pending_events else None,
+            ),
+        )
+
+    @command
+    def ship_order(self, order_id: str, shipped_on: date | None = None) -> Done[Order]:
+        order = self.get_order(order_id)
+        order.ship(shipped_on or self.clock())
+        return Done(order, self._save(order))
+
+    @command
+    def deliver_order(self, order_id: str, delivered_on: date | None = None) -> Done[Order]:
+        """O5/O6: deliveries count in an open month; C3: the reservation becomes a receivable."""
+        order = self.get_order(order_id)
+        delivered_on = delivered_on or self.clock()
+        self._calendar().check_open(delivered_on, "delivered_on")
+        order.deliver(delivered_on)
+        credit = None
+        if order.payment == Payment.CREDIT:
+            credit = self._credit_line(order.dealer_id)
+            overdue_days = self.policy.in_force(delivered_on).overdue_days
+            credit.book_receivable(str(order.id), delivered_on, overdue_days)
+        return Done(
+            order,
+            self._save(order, credit if credit is not None and credit.pending_events else None),
+        )
+
+    @command
+    def record_payment(
+        self, order_id: str, paid_on: date | None, amount: Decimal | str
+    ) -> Done[Order]:
+        order = self.get_order(order_id)
+        paid_on = paid_on or self.clock()
+        self._calendar().check_open(paid_on, "paid_on")
+        value = to_decimal(amount, "amount")
+        order.pay(paid_on, value)
+        credit = None
+        if order.payment == Payment.CREDIT:
+            credit = self._credit_line(order.dealer_id)
+            credit.settle(str(order.id), value, paid_on, "payment")
+        return Done(
+            order,
+            self._save(order, credit if credit is not None and credit.pending_events else None),
+        )
+
+    @command
+    def return_order_lines(
+        self, order_id: str, returned_on: date | None, lines: list[dict[str, Any]]
+    ) -> Done[Order]:
+        order = self.get_order(order_id)
+        returned_on = returned_on or self.clock()
+        self._calendar().check_open(returned_on, "returned_on")
+        outstanding_before = order.outstanding
+        value = order.return_lines(returned_on, lines)
+        credit = None
+        if order.payment == Payment.CREDIT and outstanding_before > 0:
+            credit = self._credit_line(order.dealer_id)
+            credit.settle(str(order.id), min(value, outstanding_before), returned_on, "return")
+        return Done(
+            order,
+            self._save(order, credit if credit is not None and credit.pending_events else None),
+        )
+
+    # --- credit (C) ---------------------------------------------------------------------------
+
+    @command
+    def evaluate_credit(
+        self, dealer_id: str, as_of: date | None = None, attested: bool = False
+    ) -> Done[CreditLine]:
+        """C2: rate the dealer; the evaluation records which criteria failed. C3 opens the line."""
+        dealer = self.get_dealer(dealer_id)
+        dealer.check_not_terminated("C2")
+        as_of = as_of or self.clock()
+        policy = self.policy.in_force(as_of)
+        failed, details = rate_dealer(dealer, as_of, attested, policy)
+        credit = self._credit_line(str(dealer.id))
+        amount = dealer.agreement["monthly_amount"] if dealer.agreement else Decimal(0)
+        credit.evaluate(as_of, failed, details, amount, policy)
+        return Done(credit, self._save(credit))
+
+    # --- spare parts (S) ------------------------------------------------------------------------
+
+    @command
+    def draw_spare_parts(
+        self,
+        pool: str,
+        drawn_on: date | None,
+        part: str,
+        qty: int,
+        value: Decimal | str,
+    ) -> Done[SparePartsPool]:
+        """S3: a draw at cost value within the pool's balance."""
+        pool_key = pool if pool == NATIONAL_POOL else str(self.get_dealer(pool).id)
+        target = self.get_pool(pool_key)
+        target.draw(drawn_on or self.clock(), part, int(qty), to_decimal(value, "value"))
+        return Done(target, self._save(target))
+
+    @command
+    def allocate_spare_parts(
+        self,
+        pool: str,
+        region: str,
+        month: str,
+        basis: Decimal,
+        amount: Decimal,
+        policy_version: str,
+    ) -> Done[SparePartsPool]:
+        """S2: one allocation per pool and month (the national pool opens on its first one)."""
+        key = SparePartsPool.create_id(pool)
+        target = self._get_or(
+            key,
+            lambda: SparePartsPool(
+                pool=pool, region=region, opened_on=Month.parse(month).first_day
+            ),
+        )
+        target.allocate(month, basis, amount, policy_version)
+        position = self._save(target) if target.pending_events else None
+        return Done(target, position)
+
+    # --- periods (O6) ---------------------------------------------------------------------------
+
+    @command
+    def close_period(self, month: str | Month, closed_on: date | None = None) -> Done[AccountingCalendar]:
+        """O6: close a month; the close records the log range it covers and the chain hash."""
+        month = month if isinstance(month, Month) else Month.parse(month)
+        calendar = self._calendar()
+        covers_to = self.recorder.max_notification_id() or 0
+        digest = integrity.chain_hash(
+            calendar.last_hash,
+            integrity.read_range(self.recorder, calendar.last_position + 1, covers_to),
+        )
+        calendar.close(month, closed_on or self.clock(), covers_to, digest)
+        return Done(calendar, self._save(calendar))

@@ -1,0 +1,77 @@
+"""The `channel` command. Each sub-command lives in its own module and registers itself here;
+every command takes --database and fails with a one-line reason and a non-zero exit."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+
+from domain.errors import ChannelError
+from infra.settings import Settings, load
+
+# name -> module providing `add_parser(subparsers, common)`; the parser sets `func(args, settings)`.
+COMMANDS: dict[str, str] = {
+    "demo": "services.demo",
+    "close-period": "services.period_cli",
+    "serve": "services.http.cli",
+    "keys": "services.http.cli",
+    "report": "services.reports_cli",
+    "relay": "services.kafka_cli",
+    "consume": "services.kafka_cli",
+    "audit": "services.audit_cli",
+}
+
+Handler = Callable[[argparse.Namespace, Settings], int | None]
+
+
+def common_options() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--database",
+        metavar="URL",
+        help="sqlite:///PATH or postgresql://USER@HOST:PORT/DB (default: CHANNEL_DATABASE_URL)",
+    )
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = common_options()
+    parser = argparse.ArgumentParser(
+        prog="channel", description="Channel Ledger: orders and rebates, event-sourced."
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    registered: set[str] = set()
+    for module_name in dict.fromkeys(COMMANDS.values()):
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as e:
+            if e.name and module_name.startswith(e.name):
+                continue  # that layer is not built yet
+            raise
+        module.add_parser(sub, common)
+        registered.update(sub.choices)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    settings = load().with_database(getattr(args, "database", None))
+    handler: Handler = args.func
+    try:
+        return int(handler(args, settings) or 0)
+    except ChannelError as e:
+        rule = f" [{e.rule}]" if e.rule else ""
+        print(f"channel {args.command}: {e.message}{rule}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:  # a one-line reason, never a traceback, for an operator's mistake
+        print(f"channel {args.command}: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
