@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
@@ -51,7 +52,7 @@ def rate_dealer(
         for m in months
     ]
     reached = bool(months) and all(
-        f["order_value"] >= amount and Month.parse(f["month"]).first_day <= as_of for f in figures
+        dealer.order_value(m) >= amount and m.first_day <= as_of for m in months
     )
     details["2"] = {"months": figures, "met": reached}
     if not reached:
@@ -83,7 +84,7 @@ def rate_dealer(
 
 class CreditLine(Aggregate):
     @staticmethod
-    def create_id(dealer_id: str) -> object:
+    def create_id(dealer_id: str) -> UUID:
         return named_id("credit", dealer_id)
 
     @event("Started")

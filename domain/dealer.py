@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from itertools import pairwise
 from typing import Any
 
 from eventsourcing.domain import Aggregate, event
@@ -168,7 +169,7 @@ class Dealer(Aggregate):
         ordered = sorted(m for m, _ in months)
         if len(set(ordered)) != len(ordered):
             raise InvalidInputError("months: a month appears twice", field="months")
-        if any(b != a.next() for a, b in zip(ordered, ordered[1:], strict=False)):
+        if any(b != a.next() for a, b in pairwise(ordered)):
             raise RuleViolationError("D2", "forecast months must be consecutive", field="months")
         assert self.draft_signed_on is not None
         if ordered[0] < Month.of(self.draft_signed_on):

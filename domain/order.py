@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
@@ -104,7 +105,7 @@ def request_key(lines: list[dict[str, Any]], held: bool = False) -> list[tuple[s
 
 class Order(Aggregate):
     @staticmethod
-    def create_id(dealer_id: str, client_ref: str) -> object:
+    def create_id(dealer_id: str, client_ref: str) -> UUID:
         return named_id("order", dealer_id, client_ref)
 
     @event("Placed")

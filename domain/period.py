@@ -5,6 +5,7 @@ over the events up to it, for the audit."""
 from __future__ import annotations
 
 from datetime import date
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
@@ -15,7 +16,7 @@ from domain.values import Month
 
 class AccountingCalendar(Aggregate):
     @staticmethod
-    def create_id() -> object:
+    def create_id() -> UUID:
         return CALENDAR_ID
 
     @event("Opened")

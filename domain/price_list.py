@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
@@ -82,7 +83,7 @@ def price_items(
 
 class PriceList(Aggregate):
     @staticmethod
-    def create_id() -> object:
+    def create_id() -> UUID:
         return PRICE_LIST_ID
 
     @event("Opened")

@@ -4,6 +4,7 @@ region (S1). One aggregate, so concurrent agreements conflict on its version and
 from __future__ import annotations
 
 from datetime import date
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
@@ -14,7 +15,7 @@ from domain.values import Tier
 
 class Roster(Aggregate):
     @staticmethod
-    def create_id() -> object:
+    def create_id() -> UUID:
         return ROSTER_ID
 
     @event("Opened")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
@@ -14,7 +15,7 @@ from domain.ids import named_id
 
 class SparePartsPool(Aggregate):
     @staticmethod
-    def create_id(pool: str) -> object:
+    def create_id(pool: str) -> UUID:
         return named_id("pool", pool)
 
     @event("Opened")

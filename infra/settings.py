@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _env(name: str, default: str) -> str:
     value = os.environ.get(name)
-    return value if value not in (None, "") else default
+    return value if value else default
 
 
 @dataclass(frozen=True)

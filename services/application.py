@@ -96,7 +96,7 @@ class ChannelLedger(Application[UUID]):
 
     def _get(self, cls: type[A], aggregate_id: object, what: str) -> A:
         try:
-            aggregate = self.repository.get(aggregate_id)  # type: ignore[arg-type]
+            aggregate: Aggregate = self.repository.get(aggregate_id)  # type: ignore[arg-type]
         except AggregateNotFoundError:
             raise NotFoundError(f"no {what} {aggregate_id}") from None
         if not isinstance(aggregate, cls):
@@ -105,7 +105,7 @@ class ChannelLedger(Application[UUID]):
 
     def _get_or(self, aggregate_id: object, make: Callable[[], A]) -> A:
         try:
-            return self.repository.get(aggregate_id)  # type: ignore[arg-type,no-any-return]
+            return self.repository.get(aggregate_id)  # type: ignore[arg-type]
         except AggregateNotFoundError:
             return make()
 

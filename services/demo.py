@@ -1,0 +1,33 @@
+"""`channel demo`: runs the demo scenario of examples/ on the embedded default and prints it."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from infra.persistence import parse_database_url
+from infra.settings import Settings
+
+
+def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("demo", parents=[common], help="run the demo scenario and print the results")
+    p.add_argument("--fresh", action="store_true", help="start from an empty SQLite file")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from examples.ml_company import Demo
+    from services.bootstrap import build_application
+
+    database = parse_database_url(settings.CHANNEL_DATABASE_URL)
+    if args.fresh and database.kind == "sqlite" and database.path != ":memory:":
+        for suffix in ("", "-wal", "-shm"):
+            Path(database.path + suffix).unlink(missing_ok=True)
+    app = build_application(settings)
+    if app.recorder.max_notification_id():
+        print(f"{database.url} already holds events; run with --fresh to start over")
+        return 1
+    print(f"Channel Ledger demo on {database.url}\n")
+    Demo(app).run()
+    return 0
