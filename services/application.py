@@ -124,6 +124,13 @@ class ChannelLedger(Application[UUID]):
     def _calendar(self) -> AccountingCalendar:
         return self._get_or(AccountingCalendar.create_id(), AccountingCalendar)
 
+    def _rated_credit_line(self, dealer_id: str) -> CreditLine | None:
+        """The dealer's credit line if it was ever rated, else None."""
+        try:
+            return self._get(CreditLine, CreditLine.create_id(dealer_id), "credit line")
+        except NotFoundError:
+            return None
+
     def _credit_line(self, dealer_id: str) -> CreditLine:
         return self._get_or(
             CreditLine.create_id(dealer_id), lambda: CreditLine(dealer_id=dealer_id)
@@ -267,9 +274,10 @@ class ChannelLedger(Application[UUID]):
             ) from None
         occurred_on = occurred_on or self.clock()
         dealer.record_incident(incident_kind, occurred_on, note)
-        credit = self._credit_line(str(dealer.id))
-        credit.suspend(occurred_on, f"{incident_kind.value}: {note}".strip(": "))
-        return Done(dealer, self._save(dealer, credit if credit.pending_events else None))
+        credit = self._rated_credit_line(str(dealer.id))
+        if credit is not None:
+            credit.suspend(occurred_on, f"{incident_kind.value}: {note}".strip(": "))
+        return Done(dealer, self._save(dealer, credit))
 
     @command
     def terminate_dealer(
@@ -286,12 +294,10 @@ class ChannelLedger(Application[UUID]):
         if dealer.repair_centre_since is not None:
             pool = self.get_pool(str(dealer.id))
             pool.close(terminated_on, "dealer terminated")
-        credit = self._credit_line(str(dealer.id))
-        credit.suspend(terminated_on, "dealer terminated")
-        return Done(
-            dealer,
-            self._save(dealer, roster, pool, credit if credit.pending_events else None),
-        )
+        credit = self._rated_credit_line(str(dealer.id))
+        if credit is not None:
+            credit.suspend(terminated_on, "dealer terminated")
+        return Done(dealer, self._save(dealer, roster, pool, credit))
 
     @command
     def authorize_repair_centre(
