@@ -14,7 +14,7 @@ from eventsourcing.domain import Aggregate, event
 from domain.errors import InvalidInputError, RuleViolationError
 from domain.ids import named_id
 from domain.price_list import PriceListVersion
-from domain.values import Payment, Tier, money
+from domain.values import Payment, Tier, money, to_decimal
 
 
 class OrderStatus(StrEnum):
@@ -25,6 +25,39 @@ class OrderStatus(StrEnum):
     SHIPPED = "shipped"
     DELIVERED = "delivered"
     PAID = "paid"
+
+
+def _line_sku(line: dict[str, Any], index: int) -> str:
+    sku = line.get("sku")
+    if sku is None or not str(sku).strip():
+        raise InvalidInputError(f"lines[{index}].sku: must not be empty", field="lines")
+    return str(sku).strip()
+
+
+def _line_qty(line: dict[str, Any], index: int) -> int:
+    """A quantity is a whole number > 0; floats and bools are refused, not truncated."""
+    qty = line.get("qty")
+    try:
+        if isinstance(qty, bool) or not isinstance(qty, int | str):
+            raise ValueError
+        value = int(qty)
+    except ValueError:
+        raise InvalidInputError(
+            f"lines[{index}].qty: {qty!r} is not a whole number", field="lines"
+        ) from None
+    if value <= 0:
+        raise InvalidInputError(f"lines[{index}].qty: must be greater than 0", field="lines")
+    return value
+
+
+def _line_price(line: dict[str, Any], index: int, key: str = "unit_price") -> Decimal | None:
+    asked = line.get(key)
+    if asked is None:
+        return None
+    try:
+        return money(to_decimal(asked, f"lines[{index}].unit_price"))
+    except InvalidInputError as e:
+        raise InvalidInputError(e.message, field="lines") from None
 
 
 def price_lines(
@@ -38,7 +71,8 @@ def price_lines(
     approvals: list[dict[str, str]] = []
     seen: set[str] = set()
     for index, line in enumerate(requested):
-        sku = str(line["sku"])
+        sku = _line_sku(line, index)
+        qty = _line_qty(line, index)
         item = version.items.get(sku)
         if item is None:
             raise RuleViolationError(
@@ -52,12 +86,9 @@ def price_lines(
                 f"lines[{index}].sku: {sku} appears twice; merge the lines", field="lines"
             )
         seen.add(sku)
-        qty = int(line["qty"])
-        if qty <= 0:
-            raise InvalidInputError(f"lines[{index}].qty: must be greater than 0", field="lines")
         tier_price = item.tier_price(tier)
-        asked = line.get("unit_price")
-        unit_price = tier_price if asked is None else money(asked)
+        asked = _line_price(line, index)
+        unit_price = tier_price if asked is None else asked
         if unit_price <= 0:
             raise InvalidInputError(f"lines[{index}].unit_price: must be positive", field="lines")
         if unit_price < item.floor_price:
@@ -95,11 +126,11 @@ def request_key(lines: list[dict[str, Any]], held: bool = False) -> list[tuple[s
     key = "asked_price" if held else "unit_price"
     return sorted(
         (
-            str(line["sku"]),
-            int(line["qty"]),
-            "" if line.get(key) is None else str(money(line[key])),
+            _line_sku(line, index),
+            _line_qty(line, index),
+            "" if (price := _line_price(line, index, key)) is None else str(price),
         )
-        for line in lines
+        for index, line in enumerate(lines)
     )
 
 
@@ -287,13 +318,11 @@ class Order(Aggregate):
         records = []
         asked: dict[str, int] = {}
         for index, line in enumerate(lines):
-            sku, qty = str(line["sku"]), int(line["qty"])
+            sku, qty = _line_sku(line, index), _line_qty(line, index)
             if sku not in by_sku:
                 raise InvalidInputError(
                     f"lines[{index}].sku: {sku} is not on this order", field="lines"
                 )
-            if qty <= 0:
-                raise InvalidInputError(f"lines[{index}].qty: must be greater than 0", field="lines")
             asked[sku] = asked.get(sku, 0) + qty
             left = by_sku[sku]["qty"] - self.returned_qty.get(sku, 0)
             if asked[sku] > left:
