@@ -26,6 +26,16 @@ def to_decimal(value: object, field: str = "amount") -> Decimal:
     return result
 
 
+def to_whole(value: object, field: str) -> int:
+    """Parse a whole number (a quantity, a term); floats and bools are refused, not truncated."""
+    try:
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise ValueError
+        return int(value)
+    except ValueError:
+        raise InvalidInputError(f"{field}: {value!r} is not a whole number", field=field) from None
+
+
 def money(value: Decimal | int | str) -> Decimal:
     """Round to the cent, half up (RULES.md: money)."""
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)

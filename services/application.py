@@ -28,7 +28,7 @@ from domain.policy import PolicyBook
 from domain.price_list import PriceList, PriceListVersion
 from domain.roster import Roster
 from domain.spare_parts import SparePartsPool
-from domain.values import Month, Payment, Tier, to_decimal
+from domain.values import Month, Payment, Tier, to_decimal, to_whole
 from infra import integrity, transcodings
 
 P = ParamSpec("P")
@@ -229,7 +229,9 @@ class ChannelLedger(Application[UUID]):
         dealer = self.get_dealer(dealer_id)
         signed_on = signed_on or self.clock()
         dealer.sign_formal_agreement(
-            signed_on, to_decimal(monthly_amount, "monthly_amount"), int(term_months)
+            signed_on,
+            to_decimal(monthly_amount, "monthly_amount"),
+            to_whole(term_months, "term_months"),
         )
         roster = self._roster()
         limit = self.policy.in_force(signed_on).seat_limit(dealer.tier)
@@ -561,7 +563,9 @@ class ChannelLedger(Application[UUID]):
         """S3: a draw at cost value within the pool's balance."""
         pool_key = pool if pool == NATIONAL_POOL else str(self.get_dealer(pool).id)
         target = self.get_pool(pool_key)
-        target.draw(drawn_on or self.clock(), part, int(qty), to_decimal(value, "value"))
+        target.draw(
+            drawn_on or self.clock(), part, to_whole(qty, "qty"), to_decimal(value, "value")
+        )
         return Done(target, self._save(target))
 
     @command
