@@ -139,10 +139,13 @@ def test_d2_formal_agreement_dated_before_the_draft_is_refused(app: ChannelLedge
     assert error.field == "signed_on"
 
 
-@pytest.mark.parametrize(("amount", "term", "field"),
-                         [("0", 12, "monthly_amount"), ("100", 0, "term_months")])
+@pytest.mark.parametrize(
+    ("amount", "term", "field"),
+    [("0", 12, "monthly_amount"), ("100", 0, "term_months"), ("ten", 12, "monthly_amount"),
+     (10000.0, 12, "monthly_amount"), ("100", "a year", "term_months"), ("100", 1.5, "term_months")],
+)
 def test_d2_formal_agreement_needs_a_positive_amount_and_term(
-    app: ChannelLedger, amount: str, term: int, field: str
+    app: ChannelLedger, amount: object, term: object, field: str
 ) -> None:
     dealer_id = onboard(app, "forecast")
     error = refused(app, None, app.sign_formal_agreement, dealer_id, FORMAL_ON, amount, term,
