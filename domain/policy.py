@@ -145,7 +145,7 @@ def _parse_version(raw: Mapping[str, Any], index: int) -> PolicyVersion:
     return PolicyVersion(
         id=str(_get(raw, "id")),
         effective_from=effective_from,
-        seats={Tier.parse(k, "seats"): int(v) for k, v in _get(raw, "seats").items()},
+        seats={Tier.parse(k, "seats"): _int(raw, f"seats.{k}") for k in _get(raw, "seats")},
         discounts=_tier_map(raw, "discounts"),
         forecast_months=_int(raw, "onboarding.forecast_months"),
         credit_multiple=to_decimal(_get(raw, "credit.multiple"), "credit.multiple"),
