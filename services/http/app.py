@@ -1,0 +1,210 @@
+"""The HTTP intake: a Flask app with flask-smorest, whose OpenAPI 3 document is generated from the
+marshmallow schemas; request ids, request logging and bearer-key authentication."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from flask import Flask, Response, g, request
+from flask.json.provider import DefaultJSONProvider
+from flask_smorest import Api, Blueprint
+
+from infra.settings import Settings
+from services.http import errors
+from services.http.auth import authenticate, public
+from services.http.context import Channel, RuntimeLike, channel
+from services.http.fields import Amount, DecimalString, Money
+from services.http.keys import KeyStore, bootstrap_file
+from services.http.schemas import HealthSchema
+
+log = logging.getLogger("channel.http")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+DESCRIPTION = """Channel Ledger: orders and rebates of a tiered distribution channel, event-sourced.
+
+Every request but `/healthz` names a key: `Authorization: Bearer <api key>`. Money is a decimal
+string (`"12000.00"`), dates are `YYYY-MM-DD`, months `YYYY-MM`, quarters `YYYY-Qn`. Errors answer
+`{code, status, message, errors?, rule?, request_id}`: 401 no or unknown key, 403 role not allowed
+or another dealer's data, 404 unknown id, 422 a request that fails its schema (field by field),
+409 a business rule refuses (`rule` names the RULES.md id). A refused request writes nothing."""
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Decimals as strings and dates as ISO dates, also inside free-form objects (explanations)."""
+
+    sort_keys = False
+
+    @staticmethod
+    def default(o: Any) -> Any:
+        if isinstance(o, Decimal):
+            return format(o, "f")
+        if isinstance(o, date):
+            return o.isoformat()
+        if isinstance(o, uuid.UUID):
+            return str(o)
+        if isinstance(o, Enum):
+            return o.value
+        return DefaultJSONProvider.default(o)
+
+
+class ChannelApi(Api):
+    ERROR_SCHEMA = errors.ErrorSchema
+
+    def _register_error_handlers(self) -> None:
+        errors.register(self._app)
+
+
+class _WriteSideOnly:
+    """Stands in for `services.runtime.Runtime` where the read side is not available."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.reports: Any = None
+
+    def sync(self, position: int | None) -> None:
+        return None
+
+    def close(self) -> None:
+        self.app.close()
+
+
+def build_runtime(settings: Settings, clock: Callable[[], date]) -> RuntimeLike:
+    try:
+        runtime = importlib.import_module("services.runtime")
+    except ModuleNotFoundError as e:
+        if e.name != "services.runtime":
+            raise
+        from services.bootstrap import build_application
+
+        return _WriteSideOnly(build_application(settings, clock=clock))
+    built: RuntimeLike = runtime.build_runtime(settings, clock=clock)
+    return built
+
+
+def create_app(
+    runtime_or_settings: RuntimeLike | Settings,
+    *,
+    settings: Settings | None = None,
+    keys: KeyStore | None = None,
+    clock: Callable[[], date] = date.today,
+) -> Flask:
+    """The WSGI app. Given settings, it builds the runtime and the key store from them; given a
+    runtime, it uses it (and `settings`, default from the environment, for the key store)."""
+    if isinstance(runtime_or_settings, Settings):
+        settings = runtime_or_settings
+        runtime = build_runtime(settings, clock)
+    else:
+        runtime = runtime_or_settings
+        settings = settings or Settings()
+    if keys is None:
+        keys = KeyStore.from_url(
+            settings.CHANNEL_DATABASE_URL,
+            bootstrap_file(settings.CHANNEL_API_KEYS, settings.CHANNEL_DATABASE_URL),
+        )
+
+    app = Flask("channel")
+    app.json = JSONProvider(app)
+    app.config.update(
+        API_TITLE="Channel Ledger",
+        API_VERSION="1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        API_SPEC_OPTIONS={
+            "info": {"description": DESCRIPTION},
+            "components": {
+                "securitySchemes": {
+                    "apiKey": {"type": "http", "scheme": "bearer", "description": "an API key"}
+                }
+            },
+            "security": [{"apiKey": []}],
+        },
+    )
+    app.extensions["channel"] = Channel(runtime=runtime, keys=keys, settings=settings)
+    app.before_request(_start)
+    app.before_request(authenticate)
+    app.after_request(_finish)
+
+    api = ChannelApi(app)
+    for field in (Money, Amount, DecimalString):
+        api.register_field(field, "string", None)
+    api.register_blueprint(health)
+    for blueprint in _resources():
+        api.register_blueprint(blueprint)
+    return app
+
+
+def _resources() -> list[Blueprint]:
+    from services.http.resources import (
+        api_keys,
+        credit,
+        dealers,
+        orders,
+        periods,
+        price_list,
+        spare_parts,
+    )
+
+    found = [
+        dealers.blp, price_list.blp, orders.blp, credit.blp, spare_parts.blp, periods.blp,
+        api_keys.blp,
+    ]
+    for name in ("slips", "reports"):
+        try:
+            module = importlib.import_module(f"services.http.resources.{name}")
+        except ModuleNotFoundError as e:  # the read side is not wired yet
+            if not (e.name or "").startswith("services.http.resources"):
+                raise
+        else:
+            found.append(module.blp)
+    return found
+
+
+# --- request id and log ----------------------------------------------------------------------------
+
+def _start() -> None:
+    given = request.headers.get("X-Request-Id", "")
+    g.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+    g.started = time.perf_counter()
+
+
+def _finish(response: Response) -> Response:
+    response.headers["X-Request-Id"] = g.get("request_id", "")
+    who = g.get("principal")
+    # Never the key: its id (or a prefix of its digest, for bootstrap keys) says whose it was.
+    log.info(
+        "%s %s %s %d %.1fms key=%s role=%s",
+        g.get("request_id", "-"),
+        request.method,
+        request.path,
+        response.status_code,
+        (time.perf_counter() - g.get("started", time.perf_counter())) * 1000,
+        who.key_id if who else "-",
+        who.role.value if who else "-",
+    )
+    return response
+
+
+# --- health --------------------------------------------------------------------------------------
+
+health = Blueprint("health", __name__, description="Liveness")
+
+
+@health.route("/healthz", methods=["GET"])
+@public
+@health.response(200, HealthSchema)
+def healthz() -> dict[str, str]:
+    """Answers without a key: the service and its database are up"""
+    channel().keys.ping()
+    return {"status": "ok", "database": "ok"}

@@ -1,0 +1,117 @@
+"""Who may call what: bearer-key authentication before every view, and a `guard` decorator stating
+each operation's roles (DESIGN.md's table) and how a dealer's own data is recognised."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from copy import deepcopy
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import current_app, g, request
+from werkzeug.exceptions import Forbidden, Unauthorized
+
+from services.http.keys import KeyStore, Principal, Role
+
+F = TypeVar("F", bound=Callable[..., Any])
+# Given the view's path arguments, the id of the dealer whose data the request touches.
+OwnerResolver = Callable[[dict[str, Any]], str]
+
+EVERYONE: tuple[Role, ...] = tuple(Role)
+
+
+class Denied(Forbidden):
+    """403: the key's role may not do this, or the data belongs to another dealer."""
+
+
+def authenticate() -> None:
+    """`before_request`: every operation but the public ones names a valid key (else 401)."""
+    g.principal = None
+    if request.endpoint is None or request.blueprint == "api-docs":
+        return  # unknown route (404/405 follow) or the OpenAPI document
+    view = current_app.view_functions.get(request.endpoint)
+    view_class = getattr(view, "view_class", None)
+    method = getattr(view_class, request.method.lower(), None) if view_class else view
+    if getattr(method, "public", False):
+        return
+    scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not presented.strip():
+        raise Unauthorized("send the API key as `Authorization: Bearer <key>`")
+    keys: KeyStore = current_app.extensions["channel"].keys
+    principal = keys.authenticate(presented.strip())
+    if principal is None:
+        raise Unauthorized("unknown or revoked API key")
+    g.principal = principal
+
+
+def principal() -> Principal:
+    found = g.get("principal")
+    if found is None:  # a guarded view is never reached without authentication
+        raise Unauthorized("send the API key as `Authorization: Bearer <key>`")
+    return cast(Principal, found)
+
+
+def guard(*roles: Role, own: OwnerResolver | None = None) -> Callable[[F], F]:
+    """Allow `roles`; a dealer key (when `dealer` is among them and `own` is given) only for its own
+    dealer's data. Runs before the body is read, so a refused caller learns nothing from a 422.
+    The roles are published in the OpenAPI document as `x-roles`."""
+    allowed = frozenset(roles)
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            who = principal()
+            if who.role not in allowed:
+                raise Denied(f"role {who.role} may not do this; allowed: "
+                             + ", ".join(r.value for r in roles))
+            if who.role == Role.DEALER and own is not None:
+                require_own_dealer(own(kwargs))
+            return view(*args, **kwargs)
+
+        roles_text = ", ".join(r.value for r in roles)
+        if own is not None and Role.DEALER in allowed:
+            roles_text += " (a dealer: its own data only)"
+        lines = (view.__doc__ or "").strip().splitlines()
+        rest = "\n".join(line.strip() for line in lines[1:]).strip()
+        doc = deepcopy(getattr(view, "_apidoc", {}))
+        manual = doc.setdefault("manual_doc", {})
+        manual["x-roles"] = [r.value for r in roles]
+        manual["description"] = (rest + "\n\n" if rest else "") + f"Roles: {roles_text}."
+        responses = doc.setdefault("response", {}).setdefault("responses", {})
+        responses.setdefault(401, ["UNAUTHORIZED"])
+        responses.setdefault(403, ["FORBIDDEN"])
+        wrapper._apidoc = doc  # type: ignore[attr-defined]
+        wrapper.roles = allowed  # type: ignore[attr-defined]
+        return cast(F, wrapper)
+
+    return decorator
+
+
+def public(view: F) -> F:
+    """Mark an operation that answers without a key (`/healthz`)."""
+    doc = deepcopy(getattr(view, "_apidoc", {}))
+    doc.setdefault("manual_doc", {})["security"] = []
+    view._apidoc = doc  # type: ignore[attr-defined]
+    view.public = True  # type: ignore[attr-defined]
+    return view
+
+
+def require_own_dealer(dealer_id: str | None) -> None:
+    """403 unless the caller is not a dealer, or is this dealer."""
+    who = principal()
+    if who.role == Role.DEALER and str(dealer_id) != who.dealer_id:
+        raise Denied("a dealer key sees and acts on its own dealer's data only")
+
+
+def scoped_dealer(requested: str | None) -> str | None:
+    """The dealer filter of a list: a dealer key sees its own rows (asking for another's is 403)."""
+    who = principal()
+    if who.role != Role.DEALER:
+        return requested
+    if requested is not None:
+        require_own_dealer(requested)
+    return who.dealer_id
+
+
+def path_dealer(name: str = "dealer_id") -> OwnerResolver:
+    return lambda kwargs: str(kwargs[name])

@@ -1,0 +1,56 @@
+"""What every view reaches: the runtime (write side, read side, sync), the key store, the
+settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from flask import current_app
+
+from infra.settings import Settings
+from services.application import ChannelLedger, Done
+from services.http.keys import KeyStore
+
+T = TypeVar("T")
+
+
+class RuntimeLike(Protocol):
+    """The shape of `services.runtime.Runtime` that the HTTP layer uses."""
+
+    app: ChannelLedger
+    reports: Any
+
+    def sync(self, position: int | None) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class Channel:
+    runtime: RuntimeLike
+    keys: KeyStore
+    settings: Settings
+
+    @property
+    def app(self) -> ChannelLedger:
+        return self.runtime.app
+
+
+def channel() -> Channel:
+    found: Channel = current_app.extensions["channel"]
+    return found
+
+
+def ledger() -> ChannelLedger:
+    return channel().runtime.app
+
+
+def reports() -> Any:
+    return channel().runtime.reports
+
+
+def synced(done: Done[T]) -> T:
+    """After a command, let the read side reach what it wrote, so the next read sees it."""
+    channel().runtime.sync(done.position)
+    return done.value

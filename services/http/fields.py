@@ -1,0 +1,171 @@
+"""marshmallow fields for the HTTP contract: money and rates as decimal strings, business dates,
+months, quarters and ISO weeks, each documented in the OpenAPI schema by type and pattern."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import ValidationError, fields
+
+from domain.errors import InvalidInputError
+from domain.values import Month, Week, money, parse_period
+
+# Business dates stay where date arithmetic (terms, due dates, month ends) is representable.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+
+MONEY_IN = r"^\d{1,12}(\.\d{1,2})?$"
+MONEY_OUT = r"^-?\d+\.\d{2}$"
+SIGNED_MONEY_IN = r"^-?\d{1,12}(\.\d{1,2})?$"
+DECIMAL_OUT = r"^-?\d+(\.\d+)?$"
+MONTH = r"^(19|2\d)\d{2}-(0[1-9]|1[0-2])$"
+QUARTER = r"^(19|2\d)\d{2}-Q[1-4]$"
+PERIOD = r"^(19|2\d)\d{2}-((0[1-9]|1[0-2])|Q[1-4])$"
+WEEK = r"^(19|2\d)\d{2}-W(0[1-9]|[1-4]\d|5[0-3])$"
+
+
+class Money(fields.Field):
+    """Money as a decimal string: `"12000.00"`. Input takes at most two decimals; numbers are refused
+    so that no amount ever passes through a float."""
+
+    documented = MONEY_IN
+
+    def __init__(self, *, signed: bool = False, **kwargs: Any) -> None:
+        self.pattern = re.compile(SIGNED_MONEY_IN if signed else MONEY_IN)
+        metadata = kwargs.pop("metadata", {})
+        kwargs["metadata"] = {
+            "pattern": self.pattern.pattern if self.documented == MONEY_IN else self.documented,
+            "example": "12000.00",
+            **metadata,
+        }
+        super().__init__(**kwargs)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else str(money(value))
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
+        if not isinstance(value, str):
+            raise ValidationError('give money as a decimal string, e.g. "12000.00"')
+        if not self.pattern.match(value):
+            raise ValidationError(
+                f"{value!r} is not an amount with at most two decimals"
+                + ("" if self.pattern.pattern.startswith("^-") else " (and not negative)")
+            )
+        return Decimal(value)
+
+
+class Amount(Money):
+    """Money in a response: a decimal string with two decimals, possibly negative."""
+
+    documented = MONEY_OUT
+
+
+class DecimalString(fields.Field):
+    """A rate or ratio as a decimal string, unrounded: `"0.020"` (responses only)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = kwargs.pop("metadata", {})
+        kwargs["metadata"] = {"pattern": DECIMAL_OUT, "example": "0.020", **metadata}
+        super().__init__(**kwargs)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else format(Decimal(value), "f")
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
+        raise ValidationError("read-only")
+
+
+class BusinessDate(fields.Date):
+    """An ISO date, `YYYY-MM-DD`, between 1900 and 2999."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
+        day = super()._deserialize(value, attr, data, **kwargs)
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise ValidationError(f"dates run from {FIRST_DAY} to {LAST_DAY}")
+        return day
+
+
+class _Text(fields.String):
+    """A string checked by a domain parser, which gives the field's error message."""
+
+    regex = ""
+    example = ""
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = kwargs.pop("metadata", {})
+        kwargs["metadata"] = {"pattern": self.regex, "example": self.example, **metadata}
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not re.match(self.regex, text):
+            raise ValidationError(f"{text!r} is not {self.metadata.get('description', 'valid')}")
+        try:
+            return self.parse(text)
+        except InvalidInputError as e:
+            raise ValidationError(e.message) from None
+
+    def parse(self, text: str) -> str:
+        return text
+
+
+class MonthField(_Text):
+    regex = MONTH
+    example = "2026-07"
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("metadata", {}).setdefault("description", "a month YYYY-MM")
+        super().__init__(**kwargs)
+
+    def parse(self, text: str) -> str:
+        return str(Month.parse(text))
+
+
+class PeriodField(_Text):
+    regex = PERIOD
+    example = "2026-Q3"
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("metadata", {}).setdefault(
+            "description", "a month YYYY-MM or a quarter YYYY-Qn"
+        )
+        super().__init__(**kwargs)
+
+    def parse(self, text: str) -> str:
+        return str(parse_period(text))
+
+
+class WeekField(_Text):
+    regex = WEEK
+    example = "2026-W28"
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("metadata", {}).setdefault("description", "an ISO week YYYY-Www")
+        super().__init__(**kwargs)
+
+    def parse(self, text: str) -> str:
+        return str(Week.parse(text))
+
+
+class StrictBoolean(fields.Boolean):
+    """A JSON `true` or `false`; no strings or numbers standing in for them."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise ValidationError("give true or false")
+        return value
+
+
+class Count(fields.Integer):
+    """A JSON integer (not a boolean, not a float, not a string)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(strict=True, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool):
+            raise ValidationError("Not a valid integer.")
+        return int(super()._deserialize(value, attr, data, **kwargs))

@@ -1,0 +1,1 @@
+"""One module per resource of the HTTP contract, each a flask-smorest blueprint."""

@@ -1,0 +1,57 @@
+"""/api-keys: an admin issues and revokes keys; a new key is shown once, then only its digest is
+kept."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from domain.errors import InvalidInputError, NotFoundError
+from services.http import schemas as s
+from services.http.auth import guard
+from services.http.context import channel, ledger
+from services.http.keys import Role
+
+blp = Blueprint("api-keys", __name__, url_prefix="/api-keys", description="API keys (admin)")
+
+
+@blp.route("")
+class ApiKeys(MethodView):
+    @guard(Role.ADMIN)
+    @blp.arguments(s.ApiKeyCreateSchema)
+    @blp.response(201, s.ApiKeyCreatedSchema)
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Issue a key for a role; a dealer key names its dealer, a sales key may name its
+        salesperson
+
+        The key is in this answer only.
+        """
+        dealer_id = str(body["dealer_id"]) if body["dealer_id"] else None
+        if dealer_id is not None:
+            try:
+                dealer_id = str(ledger().get_dealer(dealer_id).id)
+            except NotFoundError:
+                raise InvalidInputError(
+                    f"dealer_id: no dealer {dealer_id}", field="dealer_id"
+                ) from None
+        key, record = channel().keys.create(
+            body["role"], dealer_id, body["salesperson"], body["label"]
+        )
+        return {**asdict(record), "key": key}
+
+    @guard(Role.ADMIN)
+    @blp.response(200, s.ApiKeyListSchema)
+    def get(self) -> dict[str, Any]:
+        """The issued keys (never the keys themselves)"""
+        return {"keys": [asdict(r) for r in channel().keys.list()]}
+
+
+@blp.route("/<string:key_id>", methods=["DELETE"])
+@guard(Role.ADMIN)
+@blp.response(204)
+def revoke(key_id: str) -> None:
+    """Revoke a key, at once"""
+    channel().keys.revoke(key_id)

@@ -1,0 +1,107 @@
+"""Aggregates as plain dicts for the response schemas (the presentation the schemas dump)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from domain.credit import CreditLine
+from domain.dealer import Dealer
+from domain.order import Order
+from domain.price_list import PriceListVersion
+from domain.spare_parts import SparePartsPool
+
+
+def dealer_view(dealer: Dealer) -> dict[str, Any]:
+    agreement = None
+    if dealer.agreement is not None:
+        agreement = {**dealer.agreement, "ends_on": dealer.agreement_end}
+    return {
+        "id": str(dealer.id),
+        "name": dealer.name,
+        "region": dealer.region,
+        "tier": dealer.tier.value,
+        "salesperson": dealer.salesperson,
+        "contact": dealer.contact,
+        "status": dealer.status.value,
+        "registered_on": dealer.registered_on,
+        "draft_signed_on": dealer.draft_signed_on,
+        "forecasts": [{"month": m, "amount": a} for m, a in sorted(dealer.forecasts.items())],
+        "agreement": agreement,
+        "first_order_id": dealer.first_order_id,
+        "incidents": list(dealer.incidents),
+        "repair_centre_since": dealer.repair_centre_since,
+        "terminated_on": dealer.terminated_on,
+    }
+
+
+def order_view(order: Order) -> dict[str, Any]:
+    return {
+        "id": str(order.id),
+        "dealer_id": order.dealer_id,
+        "client_ref": order.client_ref,
+        "order_date": order.order_date,
+        "ship_to_region": order.ship_to_region,
+        "payment": order.payment.value,
+        "tier": order.tier.value,
+        "status": order.status.value,
+        "total": order.total,
+        "needs_approval": order.needs_approval,
+        "approvals": order.approvals,
+        "price_list_version": order.price_list_version,
+        "lines": order.lines,
+        "confirmed_on": order.confirmed_on,
+        "shipped_on": order.shipped_on,
+        "delivered_on": order.delivered_on,
+        "paid": order.paid,
+        "outstanding": order.outstanding,
+        "payments": order.payments,
+        "returns": order.returns,
+        "decision": order.decision,
+        "cancellation": order.cancellation,
+    }
+
+
+def credit_view(line: CreditLine, today: date) -> dict[str, Any]:
+    return {
+        "dealer_id": line.dealer_id,
+        "status": line.status.value,
+        "limit": line.limit,
+        "reserved": line.reserved_total,
+        "receivable": line.receivable_total,
+        "available": line.available,
+        "overdue": line.overdue(today),
+        "evaluations": line.evaluations,
+        "suspension": line.suspension,
+    }
+
+
+def pool_view(pool: SparePartsPool) -> dict[str, Any]:
+    return {
+        "pool": pool.pool,
+        "region": pool.region,
+        "opened_on": pool.opened_on,
+        "allocated": pool.allocated,
+        "drawn": pool.drawn,
+        "balance": pool.balance,
+        "allocations": [{"month": m, "amount": a} for m, a in sorted(pool.allocations.items())],
+        "closed_on": pool.closed_on,
+    }
+
+
+def price_list_view(version: PriceListVersion) -> dict[str, Any]:
+    return {
+        "number": version.number,
+        "effective_from": version.effective_from,
+        "policy_version": version.policy_version,
+        "items": [
+            {
+                "sku": item.sku,
+                "name": item.name,
+                "list_price": item.list_price,
+                "floor_price": item.floor_price,
+                "tier_prices": dict(item.tier_prices),
+            }
+            for item in version.items.values()
+        ],
+    }

@@ -1,0 +1,17 @@
+"""The WSGI entry point for running gunicorn directly, settings from the environment:
+
+    gunicorn -c services/http/gunicorn_conf.py 'services.http.wsgi:create()'
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from infra.settings import load
+from services.http.app import create_app
+from services.http.server import configure_logging
+
+
+def create() -> Flask:
+    configure_logging()
+    return create_app(load())
