@@ -1,0 +1,119 @@
+"""Shared benchmark helpers: finding a PostgreSQL server as the tests do, scratch schemas, the raw
+psycopg single-row insert+commit baseline, and printing a figure next to its baseline."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from tests.support.postgres import (
+    PostgresUnavailable,
+    connect,
+    find_postgres_server,
+    isolated_schema,
+    probe,
+)
+
+BENCH_URL = "CHANNEL_BENCH_DATABASE_URL"
+# A stored event of this application is a few hundred bytes of JSON: the baseline row is alike.
+PAYLOAD = b"x" * 400
+
+
+@dataclass(frozen=True)
+class Rate:
+    """`count` operations in `seconds`."""
+
+    name: str
+    count: int
+    seconds: float
+
+    @property
+    def per_second(self) -> float:
+        return self.count / self.seconds if self.seconds > 0 else float("inf")
+
+    def line(self, unit: str = "/s") -> str:
+        return f"{self.name:<44} {self.per_second:>10,.1f} {unit}  ({self.count} in {self.seconds:.2f} s)"
+
+
+def measure(name: str, count: int, step: Callable[[int], object]) -> Rate:
+    """Time `step(0) … step(count-1)` run back to back."""
+    start = time.perf_counter()
+    for i in range(count):
+        step(i)
+    return Rate(name, count, time.perf_counter() - start)
+
+
+@contextlib.contextmanager
+def postgres_base_url(url: str | None = None) -> Iterator[str]:
+    """A PostgreSQL server's base URL: `url`, else CHANNEL_BENCH_DATABASE_URL, else what the
+    tests use (CHANNEL_TEST_DATABASE_URL, the local server on 127.0.0.1:5432, or a throwaway
+    server started from the PostgreSQL binaries, stopped on exit)."""
+    given = url or os.environ.get(BENCH_URL)
+    if given:
+        error = probe(given, timeout=5)
+        if error is not None:
+            raise PostgresUnavailable(f"{given} does not answer: {error}")
+        yield given
+        return
+    server = find_postgres_server()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
+def scratch_schema(base_url: str, prefix: str = "bench") -> Iterator[str]:
+    """`base_url?schema=S` for a fresh schema, dropped afterwards."""
+    with isolated_schema(base_url, prefix) as url:
+        yield url
+
+
+def raw_insert_commit(schema_url: str, count: int) -> Rate:
+    """The floor under any durable write: one row inserted and committed per transaction with
+    psycopg on one connection (the same server, the same schema, the same run)."""
+    with connect(schema_url, autocommit=False) as conn:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS bench_raw_rows ("
+            " id bigserial PRIMARY KEY, topic text NOT NULL, state bytea NOT NULL)"
+        )
+        conn.commit()
+
+        def insert(i: int) -> None:
+            conn.execute(
+                "INSERT INTO bench_raw_rows (topic, state) VALUES (%s, %s)", (f"row-{i}", PAYLOAD)
+            )
+            conn.commit()
+
+        rate = measure("raw PostgreSQL insert+commit (rows)", count, insert)
+        conn.execute("DROP TABLE bench_raw_rows")
+        conn.commit()
+    return rate
+
+
+def server_version(schema_url: str) -> str:
+    with connect(schema_url, autocommit=True) as conn:
+        row = conn.execute("SHOW server_version").fetchone()
+    return str(row[0]) if row else "?"
+
+
+def print_comparison(figure: Rate, baseline: Rate, *, label: str = "ratio") -> None:
+    """The figure, the baseline and figure ÷ baseline."""
+    print(figure.line())
+    print(baseline.line())
+    print(f"{label:<44} {figure.per_second / baseline.per_second:>10.3f}")
+
+
+__all__ = [
+    "PostgresUnavailable",
+    "Rate",
+    "measure",
+    "postgres_base_url",
+    "print_comparison",
+    "raw_insert_commit",
+    "scratch_schema",
+    "server_version",
+]
