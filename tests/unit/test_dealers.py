@@ -388,3 +388,30 @@ def test_an_unknown_dealer_is_not_found(app: ChannelLedger) -> None:
             error=NotFoundError)
     refused(app, None, app.sign_draft_agreement, "00000000-0000-0000-0000-000000000000",
             date(2026, 1, 3), error=NotFoundError)
+
+
+def test_d2_draft_agreement_dated_before_registration_is_refused(app: ChannelLedger) -> None:
+    dealer_id = register(app)
+    error = refused(app, "D2", app.sign_draft_agreement, dealer_id, date(2026, 1, 1))
+    assert error.field == "signed_on"
+
+
+def test_d2_industry_customers_submit_no_forecast_and_sign_no_formal_agreement(
+    app: ChannelLedger,
+) -> None:
+    customer = register(app, tier="END")
+    refused(app, "D2", app.submit_forecast, customer, FORECAST)
+    refused(app, "D2", app.sign_formal_agreement, customer, FORMAL_ON, "10000", 12)
+
+
+def test_d2_a_forecast_naming_a_month_twice_is_refused(app: ChannelLedger) -> None:
+    dealer_id = onboard(app, "draft")
+    months = [("2026-01", "1"), ("2026-02", "1"), ("2026-02", "2"), ("2026-03", "1")]
+    error = refused(app, None, app.submit_forecast, dealer_id, months, error=InvalidInputError)
+    assert error.field == "months"
+
+
+def test_d7_termination_dated_before_registration_is_refused(app: ChannelLedger) -> None:
+    dealer_id = onboard(app, "signed")
+    error = refused(app, "D7", app.terminate_dealer, dealer_id, date(2025, 12, 31), "never was")
+    assert error.field == "terminated_on"

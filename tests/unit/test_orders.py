@@ -424,3 +424,16 @@ def test_an_unreadable_first_order_leaves_the_agreement_not_in_effect() -> None:
     refused(app, None, app.place_order, dealer_id, "po-1", FIRST_ORDER_ON, "east", "prepaid",
             [{"sku": "ROUTER", "qty": 0}], error=InvalidInputError)
     assert app.get_dealer(dealer_id).agreement["start_month"] is None  # type: ignore[index]
+
+
+@pytest.mark.parametrize("step", ["cancel", "pay"])
+def test_o3_a_cancellation_or_payment_dated_before_the_order_is_refused(
+    app: ChannelLedger, dealer: str, step: str
+) -> None:
+    order_id = place(app, dealer, "po-1", on=date(2026, 1, 10))
+    if step == "cancel":
+        error = refused(app, "O3", app.cancel_order, order_id, "", date(2026, 1, 9))
+        assert error.field == "cancelled_on"
+    else:
+        error = refused(app, "O3", app.record_payment, order_id, date(2026, 1, 9), "700.00")
+        assert error.field == "paid_on"

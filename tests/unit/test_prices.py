@@ -213,3 +213,17 @@ def test_p4_an_order_dated_before_any_price_list_is_refused() -> None:
     error = refused(app, "P4", app.place_order, dealer_id, "r1", date(2026, 1, 20), "east",
                     "prepaid", [line()])
     assert error.field == "order_date"
+
+
+@pytest.mark.parametrize(
+    "item",
+    [{"sku": " ", "list_price": "10", "floor_price": "5"},
+     {"sku": "ZERO", "list_price": "0", "floor_price": "0"},
+     {"sku": "NEG", "list_price": "10", "floor_price": "-1"}],
+)
+def test_p1_an_item_without_sku_or_positive_prices_is_refused(
+    app: ChannelLedger, item: dict[str, str]
+) -> None:
+    error = refused(app, None, app.publish_price_list, date(2026, 2, 1), [item],
+                    error=InvalidInputError)
+    assert error.field == "items"
