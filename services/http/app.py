@@ -208,3 +208,10 @@ def healthz() -> dict[str, str]:
     """Answers without a key: the service and its database are up"""
     channel().keys.ping()
     return {"status": "ok", "database": "ok"}
+
+
+def shutdown(app: Flask) -> None:
+    """Close what `create_app` opened: the runtime and the key store's connections."""
+    state: Channel = app.extensions["channel"]
+    state.runtime.close()
+    state.keys.close()

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from copy import deepcopy
 from functools import wraps
 from typing import Any, TypeVar, cast
+from uuid import UUID
 
 from flask import current_app, g, request
 from werkzeug.exceptions import Forbidden, Unauthorized
@@ -14,8 +15,9 @@ from werkzeug.exceptions import Forbidden, Unauthorized
 from services.http.keys import KeyStore, Principal, Role
 
 F = TypeVar("F", bound=Callable[..., Any])
-# Given the view's path arguments, the id of the dealer whose data the request touches.
-OwnerResolver = Callable[[dict[str, Any]], str]
+# Given the view's path arguments, the id of the dealer whose data the request touches; None when
+# the request does not say yet (the view checks again once the body is read).
+OwnerResolver = Callable[[dict[str, Any]], str | None]
 
 EVERYONE: tuple[Role, ...] = tuple(Role)
 
@@ -65,7 +67,9 @@ def guard(*roles: Role, own: OwnerResolver | None = None) -> Callable[[F], F]:
                 raise Denied(f"role {who.role} may not do this; allowed: "
                              + ", ".join(r.value for r in roles))
             if who.role == Role.DEALER and own is not None:
-                require_own_dealer(own(kwargs))
+                owner = own(kwargs)
+                if owner is not None:
+                    require_own_dealer(owner)
             return view(*args, **kwargs)
 
         roles_text = ", ".join(r.value for r in roles)
@@ -115,3 +119,15 @@ def scoped_dealer(requested: str | None) -> str | None:
 
 def path_dealer(name: str = "dealer_id") -> OwnerResolver:
     return lambda kwargs: str(kwargs[name])
+
+
+def body_dealer(kwargs: dict[str, Any]) -> str | None:
+    """The `dealer_id` of a JSON body, normalised, if it can be read before validation."""
+    data = request.get_json(silent=True)
+    given = data.get("dealer_id") if isinstance(data, dict) else None
+    if not isinstance(given, str):
+        return None
+    try:
+        return str(UUID(given))
+    except ValueError:
+        return None

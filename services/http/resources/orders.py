@@ -10,7 +10,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.http import schemas as s
-from services.http.auth import guard, require_own_dealer, scoped_dealer
+from services.http.auth import body_dealer, guard, require_own_dealer, scoped_dealer
 from services.http.context import ledger, reports, synced
 from services.http.keys import Role
 from services.http.views import order_view
@@ -27,7 +27,7 @@ def order_owner(kwargs: dict[str, Any]) -> str:
 
 @blp.route("")
 class Orders(MethodView):
-    @guard(DEALER, SALES)
+    @guard(DEALER, SALES, own=body_dealer)
     @blp.arguments(s.OrderCreateSchema)
     @blp.response(201, s.OrderSchema, description="the order, placed now")
     @blp.alt_response(200, schema=s.OrderSchema, success=True,
