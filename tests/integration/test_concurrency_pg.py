@@ -256,3 +256,28 @@ def test_o1_one_order_placed_by_two_threads_at_once_is_one_order(apps: Apps) -> 
                   if n.originator_id == results[0].value.id and n.topic.endswith(".Placed")]
         assert len(placed) == 1
     assert app.get_dealer(dealer_id).first_order_id is not None
+
+
+# --- S1 --------------------------------------------------------------------------------------
+
+
+def test_s1_two_dealers_of_one_region_authorized_at_once_leave_one_repair_centre(
+    apps: Apps,
+) -> None:
+    app = apps.new()
+    publish_prices(app)
+    first = onboard(app, "active", region="east", name="first")
+    second = onboard(app, "active", region="east", name="second")
+    one, two = apps.new(), apps.new()
+    results = race([
+        partial(one.authorize_repair_centre, first, APR),
+        partial(two.authorize_repair_centre, second, APR),
+    ])
+    [refusal] = refusals(results)
+    assert isinstance(refusal, RuleViolationError) and refusal.rule == "S1"
+    winner = first if not isinstance(results[0], Exception) else second
+    loser = second if winner == first else first
+    assert app.get_roster().repair_centres == {"east": winner}
+    assert app.get_dealer(loser).repair_centre_since is None
+    opened = [n for n in notifications(app) if n.topic.endswith("SparePartsPool.Opened")]
+    assert [n.originator_id for n in opened] == [app.get_pool(winner).id]

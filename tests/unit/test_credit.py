@@ -5,10 +5,15 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from functools import partial
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from domain.credit import CreditStatus
+from domain.errors import ChannelError
 from domain.order import OrderStatus
 from services.application import ChannelLedger
 from tests.builders import (
@@ -372,3 +377,71 @@ def test_c5_the_overdue_days_come_from_the_policy() -> None:
     app.deliver_order(order_id, date(2026, 4, 2))
     refused(app, "C5", app.place_order, dealer_id, "late", date(2026, 4, 13), "east", "credit",
             [line()])
+
+
+# --- C3 invariant under any sequence of commands ---------------------------------------------
+
+OPERATIONS = st.one_of(
+    st.tuples(st.just("place"), st.integers(1, 6), st.integers(0, 0)),
+    st.tuples(st.sampled_from(["ship", "deliver", "cancel"]), st.integers(0, 7),
+              st.integers(0, 0)),
+    st.tuples(st.just("pay"), st.integers(0, 7), st.integers(1, 2100)),
+    st.tuples(st.just("return"), st.integers(0, 7), st.integers(1, 3)),
+)
+
+
+def expected_exposure(app: ChannelLedger, order_ids: list[str]) -> tuple[Decimal, Decimal]:
+    """C3 from the orders themselves: confirmed but undelivered credit orders are reserved
+    (less what was paid), delivered ones are receivable (less returns and payments)."""
+    reserved = receivable = Decimal("0.00")
+    for order_id in order_ids:
+        order = app.get_order(order_id)
+        if order.status in (OrderStatus.CONFIRMED, OrderStatus.SHIPPED):
+            reserved += max(order.total - order.paid, Decimal(0))
+        elif order.status in (OrderStatus.DELIVERED, OrderStatus.PAID):
+            receivable += max(order.outstanding, Decimal(0))
+    return reserved, receivable
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(OPERATIONS, min_size=1, max_size=14))
+def test_c3_exposure_matches_the_orders_and_stays_within_the_limit(
+    operations: list[tuple[str, int, int]],
+) -> None:
+    app = memory_app()
+    publish_prices(app)
+    dealer_id = rated_dealer(app)
+    order_ids: list[str] = []
+    day = date(2026, 4, 2)
+    for step, (kind, number, amount) in enumerate(operations):
+        target = order_ids[number % len(order_ids)] if order_ids else None
+        call: Any
+        if kind == "place":
+            call = partial(app.place_order, dealer_id, f"s{step}", day, "east", "credit",
+                           [line(qty=number)])
+        elif target is None:
+            continue
+        elif kind == "ship":
+            call = partial(app.ship_order, target, day)
+        elif kind == "deliver":
+            call = partial(app.deliver_order, target, day)
+        elif kind == "cancel":
+            call = partial(app.cancel_order, target, "", day)
+        elif kind == "pay":
+            call = partial(app.record_payment, target, day, Decimal(amount))
+        else:
+            call = partial(app.return_order_lines, target, day, [{"sku": "ROUTER", "qty": amount}])
+        before = app.recorder.max_notification_id()
+        try:
+            done = call()
+        except ChannelError:
+            assert app.recorder.max_notification_id() == before  # a refusal writes nothing
+        else:
+            if kind == "place":
+                order_ids.append(str(done.value.id))
+        credit = app.get_credit_line(dealer_id)
+        assert (credit.reserved_total, credit.receivable_total) == expected_exposure(
+            app, order_ids
+        )
+        assert credit.reserved_total + credit.receivable_total <= credit.limit
+        assert credit.available == credit.limit - credit.reserved_total - credit.receivable_total
