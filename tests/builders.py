@@ -35,7 +35,7 @@ FORECAST = [("2026-01", "10000"), ("2026-02", "10000"), ("2026-03", "10000")]
 MONTHLY_AMOUNT = Decimal("10000")
 TERM_MONTHS = 12
 
-# One SKU per test need. Default discounts: A 30 %, AA 22 %, SI 15 %, END 0 %.
+# Two SKUs; with the default discounts: A 30 %, AA 22 %, SI 15 %, END 0 %.
 # ROUTER: list 1000.00 -> A 700.00, AA 780.00, SI 850.00, END 1000.00; floor 600.00.
 # SWITCH: list 250.00 -> A 175.00, AA 195.00, SI 212.50, END 250.00; floor 150.00.
 PRICE_ITEMS: list[dict[str, Any]] = [
@@ -53,10 +53,13 @@ def policy_with(**changes: Any) -> PolicyBook:
 
 
 def small_seats(a: int = 2, aa: int = 3) -> PolicyBook:
+    """D4 with few seats, so that limit tests stay fast."""
     return policy_with(seats={Tier.A: a, Tier.AA: aa})
 
 
-def memory_app(policy: PolicyBook | None = None, clock: Any = None) -> ChannelLedger:
+def memory_app(
+    policy: PolicyBook | None = None, clock: Callable[[], date] | None = None
+) -> ChannelLedger:
     """The application on in-memory SQLite: the unit tests' store (no files, no servers)."""
     kwargs: dict[str, Any] = {} if clock is None else {"clock": clock}
     return ChannelLedger(dict(MEMORY_ENV), policy=policy or POLICY, **kwargs)
