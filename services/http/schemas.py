@@ -12,7 +12,9 @@ from services.http.fields import (
     DecimalString,
     Money,
     MonthField,
+    PeriodField,
     StrictBoolean,
+    WeekField,
 )
 
 TIERS = ("A", "AA", "SI", "END")
@@ -97,6 +99,11 @@ class DealerRowSchema(Schema):
     tier = fields.String()
     salesperson = fields.String()
     status = fields.String()
+    registered_on = BusinessDate()
+    monthly_amount = Amount(allow_none=True)
+    start_month = fields.String(allow_none=True)
+    repair_centre = fields.Boolean()
+    terminated_on = BusinessDate(allow_none=True)
 
 
 class DealerListSchema(Schema):
@@ -326,6 +333,10 @@ class OrderRowSchema(Schema):
     payment = fields.String()
     total = Amount()
     needs_approval = fields.Boolean()
+    salesperson = fields.String()
+    region = fields.String()
+    paid = Amount()
+    returned = Amount()
 
 
 class OrderListSchema(Schema):
@@ -426,6 +437,309 @@ class PeriodClosedSchema(Schema):
     chain_hash = fields.String()
 
 
+# --- rebate slips (R5, R6) ----------------------------------------------------------------------
+
+class SlipLineSchema(Schema):
+    line = fields.Integer()
+    kind = fields.String(metadata={"description": "monthly, quarterly or correction"})
+    period = fields.String()
+    basis = Amount(allow_none=True)
+    rate = DecimalString(allow_none=True)
+    amount = Amount()
+    policy_version = fields.String(allow_none=True)
+    tier = fields.String(allow_none=True)
+    threshold = Amount(allow_none=True)
+    reached = fields.Boolean(allow_none=True)
+    rule = fields.String(allow_none=True)
+    why = fields.String(allow_none=True)
+    dispute = fields.Integer(allow_none=True)
+    status = fields.String(metadata={"description": "issued, confirmed, disputed, accepted, rejected"})
+
+
+class DisputedLineSchema(Schema):
+    line = fields.Integer()
+    reason = fields.String()
+
+
+class ResolutionRecordSchema(Schema):
+    accept = fields.Boolean()
+    amount = Amount(allow_none=True)
+    note = fields.String()
+    resolved_on = BusinessDate()
+    period = fields.String()
+
+
+class DisputeRecordSchema(Schema):
+    dispute = fields.Integer()
+    lines = fields.List(fields.Nested(DisputedLineSchema))
+    disputed_on = BusinessDate()
+    resolution = fields.Nested(ResolutionRecordSchema, allow_none=True)
+    status = fields.String(metadata={"description": "open, accepted or rejected"})
+
+
+class SlipSchema(Schema):
+    slip_id = fields.String(required=True)
+    dealer_id = fields.String()
+    dealer_name = fields.String()
+    period = fields.String()
+    status = fields.String(metadata={"description": "issued, confirmed, disputed, resolved"})
+    issued_on = BusinessDate()
+    confirmed_on = BusinessDate(allow_none=True)
+    total = Amount()
+    lines = fields.List(fields.Nested(SlipLineSchema))
+    disputes = fields.List(fields.Nested(DisputeRecordSchema))
+
+
+class SlipListSchema(Schema):
+    slips = fields.List(fields.Nested(SlipSchema))
+
+
+class SlipQuerySchema(Schema):
+    dealer_id = fields.UUID()
+    period = PeriodField()
+
+
+class SlipConfirmationSchema(Schema):
+    confirmed_on = when("confirmation date")
+
+
+class DisputeLineInSchema(Schema):
+    line = Count(required=True, validate=validate.Range(min=1, max=1000))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class SlipDisputeSchema(Schema):
+    lines = fields.List(
+        fields.Nested(DisputeLineInSchema), required=True, validate=validate.Length(min=1, max=100)
+    )
+    disputed_on = when("date of the dispute")
+
+
+class SlipResolutionSchema(Schema):
+    dispute = Count(required=True, validate=validate.Range(min=1, max=1000))
+    accept = StrictBoolean(required=True)
+    amount = Money(
+        signed=True, load_default=None,
+        metadata={"description": "accepted: the correcting amount, booked in the open month"},
+    )
+    note = fields.String(load_default="", validate=NOTE_TEXT)
+    resolved_on = when("date of the decision")
+
+
+# --- reports (R, S, K) ---------------------------------------------------------------------------
+
+class RebateEntrySchema(Schema):
+    dealer_id = fields.String()
+    dealer_name = fields.String()
+    period = fields.String(metadata={"description": "YYYY-MM (monthly) or YYYY-Qn (quarterly)"})
+    kind = fields.String(metadata={"description": "monthly, quarterly or correction"})
+    status = fields.String(metadata={"description": "accrued or posted"})
+    basis = Amount(allow_none=True)
+    rate = DecimalString(allow_none=True)
+    amount = Amount()
+    policy_version = fields.String(allow_none=True)
+    tier = fields.String(allow_none=True)
+    threshold = Amount(allow_none=True)
+    slip_id = fields.String(allow_none=True)
+    reached = fields.Boolean(allow_none=True)
+    why = fields.String(allow_none=True)
+    rule = fields.String(allow_none=True)
+    facts = fields.List(fields.Integer(), metadata={"description": "log positions of the basis"})
+
+
+class RebatesSchema(Schema):
+    entries = fields.List(fields.Nested(RebateEntrySchema))
+
+
+class RebateQuerySchema(Schema):
+    period = PeriodField(required=True)
+    dealer_id = fields.UUID()
+
+
+class FactLineSchema(Schema):
+    sku = fields.String()
+    name = fields.String()
+    qty = fields.Integer()
+    unit_price = Amount()
+    amount = Amount()
+
+
+class FactSchema(Schema):
+    position = fields.Integer()
+    kind = fields.String(metadata={"description": "delivery or return"})
+    order_id = fields.String()
+    client_ref = fields.String()
+    order_date = BusinessDate(allow_none=True)
+    business_date = BusinessDate(allow_none=True)
+    value = Amount()
+    lines = fields.List(fields.Nested(FactLineSchema))
+
+
+class ExplanationSchema(Schema):
+    dealer_id = fields.String()
+    dealer_name = fields.String()
+    region = fields.String()
+    period = fields.String()
+    agreed_monthly_amount = Amount(allow_none=True)
+    entries = fields.List(fields.Nested(RebateEntrySchema))
+    net_sales = Amount()
+    deliveries = fields.List(fields.Nested(FactSchema))
+    returns = fields.List(fields.Nested(FactSchema))
+
+
+class SpareBudgetSchema(Schema):
+    pool = fields.String(metadata={"description": "the repair centre's dealer id, or national"})
+    pool_name = fields.String()
+    region = fields.String()
+    month = fields.String()
+    regions = fields.List(fields.String())
+    basis = Amount()
+    allocated = Amount()
+    drawn = Amount()
+    carried_over = Amount()
+    balance = Amount()
+    status = fields.String(metadata={"description": "allocated, accrued or none"})
+    policy_version = fields.String(allow_none=True)
+
+
+class SpareBudgetsSchema(Schema):
+    pools = fields.List(fields.Nested(SpareBudgetSchema))
+
+
+class MonthQuerySchema(Schema):
+    month = MonthField(required=True)
+
+
+class DealerRankingRowSchema(Schema):
+    rank = fields.Integer()
+    dealer_id = fields.String()
+    name = fields.String()
+    region = fields.String()
+    tier = fields.String()
+    salesperson = fields.String()
+    net_sales = Amount()
+    deliveries = Amount()
+    returns = Amount()
+    region_rank = fields.Integer()
+
+
+class DealerRankingSchema(Schema):
+    rows = fields.List(fields.Nested(DealerRankingRowSchema))
+
+
+class DealerRankingQuerySchema(Schema):
+    period = PeriodField(required=True)
+    region = fields.String(validate=REGIONS_TEXT)
+
+
+class SalespersonRowSchema(Schema):
+    rank = fields.Integer()
+    salesperson = fields.String()
+    region = fields.String()
+    net_sales = Amount()
+    quota = Amount()
+    target = Amount()
+    achievement = DecimalString(
+        allow_none=True, metadata={"description": "a ratio: 1.0 is 100 % (K4)"}
+    )
+    flags = fields.List(fields.String())
+    bonus = Amount()
+    bonus_candidate = fields.Boolean()
+    reached_quota_on = BusinessDate(allow_none=True)
+
+
+class SalespersonRankingSchema(Schema):
+    rows = fields.List(fields.Nested(SalespersonRowSchema))
+
+
+class PeriodQuerySchema(Schema):
+    period = PeriodField(required=True)
+
+
+class WeeklyQuerySchema(Schema):
+    salesperson = fields.String(required=True, validate=REGIONS_TEXT)
+    week = WeekField(required=True)
+
+
+class WeeklyDealerSchema(Schema):
+    dealer_id = fields.String()
+    name = fields.String()
+    net_sales = Amount()
+    deliveries = Amount()
+    returns = Amount()
+
+
+class ProgressDealerSchema(Schema):
+    dealer_id = fields.String()
+    name = fields.String()
+    on = BusinessDate()
+
+
+class ProgressSchema(Schema):
+    count = fields.Integer()
+    dealers = fields.List(fields.Nested(ProgressDealerSchema))
+
+
+class WeeklyForecastSchema(Schema):
+    dealer_id = fields.String()
+    name = fields.String()
+    month = fields.String()
+    amount = Amount()
+
+
+class WeeklySchema(Schema):
+    salesperson = fields.String()
+    week = fields.String()
+    from_ = BusinessDate(data_key="from", attribute="from")
+    to = BusinessDate()
+    net_sales = Amount()
+    deliveries = Amount()
+    returns = Amount()
+    by_dealer = fields.List(fields.Nested(WeeklyDealerSchema))
+    month_to_date = Amount()
+    quota = Amount()
+    progress = fields.Dict(keys=fields.String(), values=fields.Nested(ProgressSchema))
+    forecasts = fields.List(fields.Nested(WeeklyForecastSchema))
+    dealers = fields.List(fields.String())
+
+
+class StatisticsFiguresSchema(Schema):
+    orders = fields.Integer()
+    net_sales = Amount()
+    deliveries = Amount()
+    returns = Amount()
+    rebates = Amount()
+
+
+class DealerStatisticsSchema(StatisticsFiguresSchema):
+    dealer_id = fields.String()
+    name = fields.String()
+    region = fields.String()
+    tier = fields.String()
+
+
+class SalespersonStatisticsSchema(StatisticsFiguresSchema):
+    salesperson = fields.String()
+    region = fields.String()
+    quota = Amount()
+    achievement = DecimalString(allow_none=True)
+    flags = fields.List(fields.String())
+
+
+class RegionStatisticsSchema(StatisticsFiguresSchema):
+    region = fields.String()
+    dealers = fields.Integer()
+    lacks_aa_successor = fields.Boolean(metadata={"description": "D5 flag"})
+
+
+class StatisticsSchema(Schema):
+    period = fields.String()
+    dealers = fields.List(fields.Nested(DealerStatisticsSchema))
+    salespeople = fields.List(fields.Nested(SalespersonStatisticsSchema))
+    regions = fields.List(fields.Nested(RegionStatisticsSchema))
+    totals = fields.Nested(StatisticsFiguresSchema)
+
+
 # --- api keys ------------------------------------------------------------------------------------
 
 class ApiKeyCreateSchema(Schema):
@@ -462,5 +776,3 @@ class HealthSchema(Schema):
     status = fields.String()
     database = fields.String()
 
-
-__all__ = ["Amount", "DecimalString", "MonthField"]
