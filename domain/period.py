@@ -50,7 +50,9 @@ class AccountingCalendar(Aggregate):
                 "O6", f"{field} {day} falls in closed month {Month.of(day)}", field=field
             )
 
-    def close(self, month: Month, closed_on: date, covers_to: int, chain_hash: str) -> None:
+    def close(
+        self, month: Month, closed_on: date, covers_to: int, chain_hash: str, seal_parts: int = 0
+    ) -> None:
         last = self.last_closed
         if last is not None and month <= last:
             raise RuleViolationError("O6", f"month {month} is already closed", field="month")
@@ -69,6 +71,7 @@ class AccountingCalendar(Aggregate):
             covers_to=covers_to,
             previous_hash=self.last_hash,
             chain_hash=chain_hash,
+            seal_parts=seal_parts,
         )
 
     @event("MonthClosed")
@@ -80,6 +83,7 @@ class AccountingCalendar(Aggregate):
         covers_to: int,
         previous_hash: str,
         chain_hash: str,
+        seal_parts: int = 0,  # LogSeal parts saved with the close (audit verify)
     ) -> None:
         self.closes.append(
             {

@@ -22,6 +22,7 @@ from domain.credit import CreditLine, rate_dealer
 from domain.dealer import Dealer, IncidentKind
 from domain.errors import ConcurrencyError, InvalidInputError, NotFoundError, RuleViolationError
 from domain.ids import NATIONAL_POOL
+from domain.log_seal import LogSeal
 from domain.order import Order, OrderStatus, price_lines
 from domain.period import AccountingCalendar
 from domain.policy import PolicyBook
@@ -594,13 +595,19 @@ class ChannelLedger(Application[UUID]):
 
     @command
     def close_period(self, month: str | Month, closed_on: date | None = None) -> Done[AccountingCalendar]:
-        """O6: close a month; the close records the log range it covers and the chain hash."""
+        """O6: close a month; the close records the log range it covers and the chain hash, and
+        saves with it the seal (each event's digest) that lets the audit name an altered event."""
         month = month if isinstance(month, Month) else Month.parse(month)
         calendar = self._calendar()
         covers_to = self.recorder.max_notification_id() or 0
-        digest = integrity.chain_hash(
+        digest, parts = integrity.seal(
             calendar.last_hash,
             integrity.read_range(self.recorder, calendar.last_position + 1, covers_to),
         )
-        calendar.close(month, closed_on or self.clock(), covers_to, digest)
-        return Done(calendar, self._save(calendar))
+        seals = [
+            LogSeal(month=str(month), part=i, positions=part.positions, digests=part.digests)
+            for i, part in enumerate(parts)
+        ]
+        calendar.close(month, closed_on or self.clock(), covers_to, digest, seal_parts=len(seals))
+        # The close is saved last, so Done.position is the MonthClosed event's position.
+        return Done(calendar, self._save(*seals, calendar))
