@@ -47,11 +47,13 @@ class Database:
         if self.kind == "sqlite":
             return {
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "APPLICATION_RECORDER_TOPIC": "infra.recorders:GuardedSQLiteApplicationRecorder",
                 "SQLITE_DBNAME": self.path,
                 "SQLITE_LOCK_TIMEOUT": "10",
             }
         env = {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "APPLICATION_RECORDER_TOPIC": "infra.recorders:GuardedPostgresApplicationRecorder",
             "POSTGRES_DBNAME": self.dbname,
             "POSTGRES_HOST": self.host,
             "POSTGRES_PORT": str(self.port),

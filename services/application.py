@@ -91,8 +91,21 @@ class ChannelLedger(Application[UUID]):
 
     # --- plumbing ---------------------------------------------------------------------------
 
-    def _save(self, *aggregates: Aggregate | None) -> int | None:
-        recordings = self.save(*aggregates)
+    def _save(
+        self, *aggregates: Aggregate | None, read: Iterable[Aggregate | None] = ()
+    ) -> int | None:
+        """Save in one transaction. `read` names aggregates the decision relied on without
+        changing them: the insert is refused if any of them moved on meanwhile (infra.recorders),
+        and the command is retried on fresh state."""
+        expected: dict[UUID, int | None] = {}
+        for aggregate in read:
+            if aggregate is not None:
+                stored = aggregate.version - len(aggregate.pending_events)
+                expected[aggregate.id] = stored or None
+        if expected:
+            recordings = self.save(*aggregates, expected_versions=expected)
+        else:
+            recordings = self.save(*aggregates)
         return recordings[-1].notification.id if recordings else None
 
     def _get(self, cls: type[A], aggregate_id: object, what: str) -> A:
@@ -387,7 +400,8 @@ class ChannelLedger(Application[UUID]):
             if dealer.tier != Tier.A:
                 raise RuleViolationError("O4", "only tier-A dealers order on credit (C1)")
             credit = self._credit_line(dealer_key)
-        version = self.price_list_on(order_date)
+        price_list = self.get_price_list()
+        version = price_list.version_on(order_date)
         if version is None:
             raise RuleViolationError(
                 "P4", f"no price list is in force on {order_date}", field="order_date"
@@ -423,6 +437,7 @@ class ChannelLedger(Application[UUID]):
             order,
             dealer if dealer.pending_events else None,
             credit if credit is not None and credit.pending_events else None,
+            read=(dealer, price_list),
         )
         return Done(order, position, created=True)
 
@@ -447,6 +462,7 @@ class ChannelLedger(Application[UUID]):
                 order,
                 dealer if dealer.pending_events else None,
                 credit if credit is not None and credit.pending_events else None,
+                read=(dealer,),
             ),
         )
 
@@ -485,7 +501,8 @@ class ChannelLedger(Application[UUID]):
         """O5/O6: deliveries count in an open month; C3: the reservation becomes a receivable."""
         order = self.get_order(order_id)
         delivered_on = delivered_on or self.clock()
-        self._calendar().check_open(delivered_on, "delivered_on")
+        calendar = self._calendar()
+        calendar.check_open(delivered_on, "delivered_on")
         order.deliver(delivered_on)
         credit = None
         if order.payment == Payment.CREDIT:
@@ -494,7 +511,11 @@ class ChannelLedger(Application[UUID]):
             credit.book_receivable(str(order.id), delivered_on, overdue_days)
         return Done(
             order,
-            self._save(order, credit if credit is not None and credit.pending_events else None),
+            self._save(
+                order,
+                credit if credit is not None and credit.pending_events else None,
+                read=(calendar,),
+            ),
         )
 
     @command
@@ -503,7 +524,8 @@ class ChannelLedger(Application[UUID]):
     ) -> Done[Order]:
         order = self.get_order(order_id)
         paid_on = paid_on or self.clock()
-        self._calendar().check_open(paid_on, "paid_on")
+        calendar = self._calendar()
+        calendar.check_open(paid_on, "paid_on")
         value = to_decimal(amount, "amount")
         order.pay(paid_on, value)
         credit = None
@@ -512,7 +534,11 @@ class ChannelLedger(Application[UUID]):
             credit.settle(str(order.id), value, paid_on, "payment")
         return Done(
             order,
-            self._save(order, credit if credit is not None and credit.pending_events else None),
+            self._save(
+                order,
+                credit if credit is not None and credit.pending_events else None,
+                read=(calendar,),
+            ),
         )
 
     @command
@@ -521,7 +547,8 @@ class ChannelLedger(Application[UUID]):
     ) -> Done[Order]:
         order = self.get_order(order_id)
         returned_on = returned_on or self.clock()
-        self._calendar().check_open(returned_on, "returned_on")
+        calendar = self._calendar()
+        calendar.check_open(returned_on, "returned_on")
         outstanding_before = order.outstanding
         value = order.return_lines(returned_on, lines)
         credit = None
@@ -530,7 +557,11 @@ class ChannelLedger(Application[UUID]):
             credit.settle(str(order.id), min(value, outstanding_before), returned_on, "return")
         return Done(
             order,
-            self._save(order, credit if credit is not None and credit.pending_events else None),
+            self._save(
+                order,
+                credit if credit is not None and credit.pending_events else None,
+                read=(calendar,),
+            ),
         )
 
     # --- credit (C) ---------------------------------------------------------------------------
@@ -548,7 +579,7 @@ class ChannelLedger(Application[UUID]):
         credit = self._credit_line(str(dealer.id))
         amount = dealer.agreement["monthly_amount"] if dealer.agreement else Decimal(0)
         credit.evaluate(as_of, failed, details, amount, policy)
-        return Done(credit, self._save(credit))
+        return Done(credit, self._save(credit, read=(dealer,)))
 
     # --- spare parts (S) ------------------------------------------------------------------------
 
