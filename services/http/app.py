@@ -77,7 +77,10 @@ class _WriteSideOnly:
         self.app.close()
 
 
-def build_runtime(settings: Settings, clock: Callable[[], date]) -> RuntimeLike:
+def build_runtime(
+    settings: Settings, clock: Callable[[], date], *, lead: bool = True
+) -> RuntimeLike:
+    """The read side's runtime; `lead=False` never runs the projections in this process."""
     try:
         runtime = importlib.import_module("services.runtime")
     except ModuleNotFoundError as e:
@@ -86,7 +89,7 @@ def build_runtime(settings: Settings, clock: Callable[[], date]) -> RuntimeLike:
         from services.bootstrap import build_application
 
         return _WriteSideOnly(build_application(settings, clock=clock))
-    built: RuntimeLike = runtime.build_runtime(settings, clock=clock)
+    built: RuntimeLike = runtime.build_runtime(settings, clock=clock, lead=lead)
     return built
 
 

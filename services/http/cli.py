@@ -52,9 +52,9 @@ def _store(settings: Settings) -> KeyStore:
 
 def serve_command(args: argparse.Namespace, settings: Settings) -> int:
     from services.http.app import create_app
-    from services.http.server import Server, gunicorn_options
+    from services.http.server import Server, gunicorn_options, prepare_database
 
-    _store(settings).close()  # creates the key table, and proves the database answers
+    prepare_database(settings)  # every table, once, before the workers; proves the database answers
     _print_keys(settings)
     options = gunicorn_options(
         settings, host=args.host, port=args.port, workers=args.workers, threads=args.threads

@@ -6,7 +6,14 @@ ones `channel serve` uses:
 
 from __future__ import annotations
 
+from typing import Any
+
 from infra.settings import load
-from services.http.server import gunicorn_options
+from services.http.server import gunicorn_options, prepare_database
 
 globals().update(gunicorn_options(load()))
+
+
+def on_starting(server: Any) -> None:
+    """In the master, before any worker: create the tables once."""
+    prepare_database(load())

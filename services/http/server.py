@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from flask import Flask
@@ -25,6 +26,16 @@ def configure_logging() -> None:
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         logger.propagate = False
+
+
+def prepare_database(settings: Settings) -> None:
+    """Create every table once, in the master, before the workers start: concurrent
+    `CREATE TABLE IF NOT EXISTS` in a fresh PostgreSQL schema can fail in all but one of them."""
+    from services.http.app import build_runtime
+    from services.http.keys import KeyStore
+
+    KeyStore.from_url(settings.CHANNEL_DATABASE_URL).close()
+    build_runtime(settings, date.today, lead=False).close()
 
 
 def gunicorn_options(
