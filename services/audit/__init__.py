@@ -1,0 +1,1 @@
+"""The auditor's tools over the event log: replay and compare, explain, verify, simulate."""
