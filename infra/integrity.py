@@ -21,7 +21,8 @@ def event_digest(n: Notification) -> bytes:
     """What identifies one stored event: position, aggregate, version, type and payload."""
     h = hashlib.sha256()
     h.update(f"{n.id}|{n.originator_id}|{n.originator_version}|{n.topic}|".encode())
-    h.update(bytes(n.state))
+    # Text where bytes belong (a hand-edited SQLite row) is hashed as its UTF-8 bytes.
+    h.update(n.state.encode() if isinstance(n.state, str) else bytes(n.state))
     return h.digest()
 
 
