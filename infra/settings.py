@@ -38,6 +38,31 @@ class Settings:
     CHANNEL_KAFKA_GROUP: str = field(
         default_factory=lambda: _env("CHANNEL_KAFKA_GROUP", "channel-reporting")
     )
+    # Where the reporting consumer sends a message that fails its schema.
+    CHANNEL_KAFKA_DEAD_LETTER_TOPIC: str = field(
+        default_factory=lambda: _env("CHANNEL_KAFKA_DEAD_LETTER_TOPIC", "channel.events.v1.dlt")
+    )
+    # The relay's producer: "auto" lets the client use idempotence when the broker supports it.
+    CHANNEL_KAFKA_IDEMPOTENCE: str = field(
+        default_factory=lambda: _env("CHANNEL_KAFKA_IDEMPOTENCE", "auto")
+    )
+    CHANNEL_KAFKA_MAX_IN_FLIGHT: int = field(
+        default_factory=lambda: int(_env("CHANNEL_KAFKA_MAX_IN_FLIGHT", "5"))
+    )
+    # Consumer-group timings; short, so a group forms in seconds (docs/kafka.md).
+    CHANNEL_KAFKA_MAX_POLL_INTERVAL_MS: int = field(
+        default_factory=lambda: int(_env("CHANNEL_KAFKA_MAX_POLL_INTERVAL_MS", "5000"))
+    )
+    CHANNEL_KAFKA_SESSION_TIMEOUT_MS: int = field(
+        default_factory=lambda: int(_env("CHANNEL_KAFKA_SESSION_TIMEOUT_MS", "6000"))
+    )
+    CHANNEL_KAFKA_HEARTBEAT_INTERVAL_MS: int = field(
+        default_factory=lambda: int(_env("CHANNEL_KAFKA_HEARTBEAT_INTERVAL_MS", "1000"))
+    )
+    # Events the relay reads from the log and publishes per batch (one flush, one commit).
+    CHANNEL_RELAY_BATCH: int = field(
+        default_factory=lambda: int(_env("CHANNEL_RELAY_BATCH", "500"))
+    )
     CHANNEL_REPORTING_DATABASE_URL: str = field(
         default_factory=lambda: _env(
             "CHANNEL_REPORTING_DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'reporting.db'}"

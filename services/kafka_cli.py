@@ -1,0 +1,115 @@
+"""`channel relay` (the store's log to Kafka) and `channel consume` (Kafka to the reporting
+database): long-running processes that stop cleanly on SIGTERM or Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from infra.persistence import parse_database_url
+from infra.settings import Settings
+
+
+def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    kafka = argparse.ArgumentParser(add_help=False)
+    kafka.add_argument("--bootstrap", metavar="HOST:PORT",
+                       help="Kafka bootstrap servers (default: CHANNEL_KAFKA_BOOTSTRAP)")
+    kafka.add_argument("--topic", help="the events topic (default: CHANNEL_KAFKA_TOPIC)")
+    kafka.add_argument("--verbose", action="store_true", help="log the Kafka client's chatter")
+
+    relay = sub.add_parser("relay", parents=[common, kafka],
+                           help="publish the store's events to Kafka (transactional outbox)")
+    relay.add_argument("--partitions", type=int,
+                       help="partitions of a topic the relay creates (CHANNEL_KAFKA_PARTITIONS)")
+    relay.add_argument("--batch", type=int, help="events per batch (CHANNEL_RELAY_BATCH)")
+    relay.add_argument("--once", action="store_true",
+                       help="publish what the log holds now, then exit")
+    relay.add_argument("--republish", action="store_true",
+                       help="start over: publish the whole log again from position 1")
+    relay.set_defaults(func=run_relay)
+
+    consume = sub.add_parser("consume", parents=[common, kafka],
+                             help="apply the events from Kafka to the reporting database")
+    consume.add_argument("--reporting-database", metavar="URL",
+                         help="the reporting database (CHANNEL_REPORTING_DATABASE_URL)")
+    consume.add_argument("--group", help="the consumer group (CHANNEL_KAFKA_GROUP)")
+    consume.add_argument("--dead-letter-topic",
+                         help="where messages that fail the schema go "
+                              "(CHANNEL_KAFKA_DEAD_LETTER_TOPIC)")
+    consume.set_defaults(func=run_consume)
+
+
+def _logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    # kafka-python logs every refused connection while a broker is down; our own lines say it.
+    logging.getLogger("kafka").setLevel(logging.INFO if verbose else logging.CRITICAL)
+
+
+def _on_signals(stop: Callable[[], None]) -> None:
+    def handler(signum: int, frame: Any) -> None:
+        stop()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+def run_relay(args: argparse.Namespace, settings: Settings) -> int:
+    from infra.relay import KafkaOptions, Relay
+    from services.bootstrap import build_application
+
+    _logging(args.verbose)
+    options = KafkaOptions(
+        bootstrap=args.bootstrap or settings.CHANNEL_KAFKA_BOOTSTRAP,
+        topic=args.topic or settings.CHANNEL_KAFKA_TOPIC,
+        partitions=args.partitions or settings.CHANNEL_KAFKA_PARTITIONS,
+        idempotence=settings.CHANNEL_KAFKA_IDEMPOTENCE,
+        max_in_flight=settings.CHANNEL_KAFKA_MAX_IN_FLIGHT,
+    )
+    app = build_application(settings)
+    relay = Relay(app, parse_database_url(settings.CHANNEL_DATABASE_URL), options,
+                  batch_size=args.batch or settings.CHANNEL_RELAY_BATCH)
+    _on_signals(relay.stop)
+    if args.republish:
+        relay.start_over("asked to republish")
+    until = (app.recorder.max_notification_id() or 0) if args.once else None
+    logging.getLogger("channel.relay").info(
+        "relay: %s -> %s topic %s from position %d", settings.CHANNEL_DATABASE_URL,
+        options.bootstrap, options.topic, relay.state.position + 1)
+    try:
+        relay.run(until=until)
+    finally:
+        relay.close()
+        app.close()
+    return 0
+
+
+def run_consume(args: argparse.Namespace, settings: Settings) -> int:
+    from services.consumer import ConsumerOptions, ReportingConsumer, open_reporting_view
+
+    _logging(args.verbose)
+    topic = args.topic or settings.CHANNEL_KAFKA_TOPIC
+    options = ConsumerOptions(
+        bootstrap=args.bootstrap or settings.CHANNEL_KAFKA_BOOTSTRAP,
+        topic=topic,
+        group=args.group or settings.CHANNEL_KAFKA_GROUP,
+        dead_letter_topic=args.dead_letter_topic or settings.CHANNEL_KAFKA_DEAD_LETTER_TOPIC,
+        max_poll_interval_ms=settings.CHANNEL_KAFKA_MAX_POLL_INTERVAL_MS,
+        session_timeout_ms=settings.CHANNEL_KAFKA_SESSION_TIMEOUT_MS,
+        heartbeat_interval_ms=settings.CHANNEL_KAFKA_HEARTBEAT_INTERVAL_MS,
+    )
+    url = args.reporting_database or settings.CHANNEL_REPORTING_DATABASE_URL
+    view = open_reporting_view(url)
+    consumer = ReportingConsumer(view, options)
+    _on_signals(consumer.stop)
+    logging.getLogger("channel.consume").info(
+        "consume: %s topic %s group %s -> %s", options.bootstrap, topic, options.group, url)
+    try:
+        consumer.run()
+    finally:
+        view.datastore.close()
+    return 0
