@@ -27,6 +27,7 @@ from domain.order import Order, OrderStatus, price_lines
 from domain.period import AccountingCalendar
 from domain.policy import PolicyBook
 from domain.price_list import PriceList, PriceListVersion
+from domain.rebate_slip import RebateSlip
 from domain.roster import Roster
 from domain.spare_parts import SparePartsPool
 from domain.values import Month, Payment, Tier, to_decimal, to_whole
@@ -642,3 +643,98 @@ class ChannelLedger(Application[UUID]):
         calendar.close(month, closed_on or self.clock(), covers_to, digest, seal_parts=len(seals))
         # The close is saved last, so Done.position is the MonthClosed event's position.
         return Done(calendar, self._save(*seals, calendar))
+
+    # --- rebate slips (R5, R6) -------------------------------------------------------------------
+
+    def get_slip(self, slip_id: str | UUID) -> RebateSlip:
+        return self._get(RebateSlip, self._uuid(slip_id, "rebate slip"), "rebate slip")
+
+    @command
+    def issue_slips(
+        self, period: str, issued_on: date, close_position: int, slips: list[dict[str, Any]]
+    ) -> Done[list[RebateSlip]]:
+        """R5: the close's process manager issues one slip per dealer ({dealer_id, lines}), all
+        in one save; a slip that exists already is left as it is (replay, restart)."""
+        Month.parse(period, "period")
+        new: list[RebateSlip] = []
+        for slip in slips:
+            dealer_id = str(slip["dealer_id"])
+            try:
+                self.repository.get(RebateSlip.create_id(dealer_id, period))
+                continue
+            except AggregateNotFoundError:
+                pass
+            new.append(
+                RebateSlip(
+                    dealer_id=dealer_id,
+                    period=period,
+                    issued_on=issued_on,
+                    close_position=close_position,
+                    lines=list(slip["lines"]),
+                )
+            )
+        return Done(new, self._save(*new) if new else None, created=bool(new))
+
+    @command
+    def confirm_slip(self, slip_id: str, confirmed_on: date | None = None) -> Done[RebateSlip]:
+        slip = self.get_slip(slip_id)
+        slip.confirm(confirmed_on or max(self.clock(), slip.issued_on))
+        return Done(slip, self._save(slip))
+
+    @command
+    def dispute_slip(
+        self, slip_id: str, lines: list[dict[str, Any]], disputed_on: date | None = None
+    ) -> Done[RebateSlip]:
+        slip = self.get_slip(slip_id)
+        slip.dispute(lines, disputed_on or max(self.clock(), slip.issued_on))
+        return Done(slip, self._save(slip))
+
+    @command
+    def resolve_dispute(
+        self,
+        slip_id: str,
+        dispute: int,
+        accept: bool,
+        amount: Decimal | str | None = None,
+        note: str = "",
+        resolved_on: date | None = None,
+    ) -> Done[RebateSlip]:
+        """R6: finance accepts (a correcting entry in the open month of `resolved_on`, O6) or
+        rejects with a reason."""
+        slip = self.get_slip(slip_id)
+        resolved_on = resolved_on or max(self.clock(), slip.issued_on)
+        self._calendar().check_open(resolved_on, "resolved_on")
+        month = Month.of(resolved_on)
+        slip.resolve(
+            int(dispute),
+            bool(accept),
+            None if amount is None else to_decimal(amount, "amount"),
+            note,
+            resolved_on,
+            str(month),
+            self.policy.in_force(month.first_day).id,
+        )
+        return Done(slip, self._save(slip))
+
+    # --- spare parts, the close's allocation (S2) --------------------------------------------------
+
+    @command
+    def allocate_spare_parts_month(
+        self, month: str, allocations: list[dict[str, Any]]
+    ) -> Done[list[SparePartsPool]]:
+        """S2: allocate every pool its share of a closed month ({pool, region, basis, amount,
+        policy_version}) in one save; pools already allocated for the month are left alone."""
+        first_day = Month.parse(month).first_day
+        changed: list[SparePartsPool] = []
+        for item in allocations:
+            target = self._pool_or_open(str(item["pool"]), str(item["region"]), first_day)
+            target.allocate(month, item["basis"], item["amount"], str(item["policy_version"]))
+            if target.pending_events:
+                changed.append(target)
+        return Done(changed, self._save(*changed) if changed else None)
+
+    def _pool_or_open(self, pool: str, region: str, opened_on: date) -> SparePartsPool:
+        try:
+            return self._get(SparePartsPool, SparePartsPool.create_id(pool), "spare-parts pool")
+        except NotFoundError:
+            return SparePartsPool(pool=pool, region=region, opened_on=opened_on)

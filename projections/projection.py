@@ -1,0 +1,67 @@
+"""The projection of Channel Ledger's log into the read model, as the library's `Projection`: fed
+event by event by a `ProjectionRunner` (PostgreSQL), or in batches by `catch_up` (SQLite, which
+cannot subscribe, and any backlog)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import JSONTranscoder, Tracking
+from eventsourcing.projection import Projection
+
+from infra import transcodings
+from projections.records import EventRecord
+from projections.views import ChannelView
+
+SOURCE = "ChannelLedger"  # the application whose log is projected (ChannelLedger.name)
+
+
+class LogReader(Application[UUID]):
+    """Reads the write side's log for a `ProjectionRunner` (same name, same transcodings)."""
+
+    name = SOURCE
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcodings.register_all(transcoder)
+
+
+class ChannelProjection(Projection[ChannelView]):
+    """One projection for every read model, so that one tracking position covers all tables.
+    Every event is tracked (no topic filter): a reader can wait for any command's position."""
+
+    name = "ChannelReadModel"
+    topics: tuple[str, ...] = ()
+
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        record = EventRecord.from_domain_event(domain_event, tracking.notification_id)
+        self.view.process([(record, tracking)])
+
+    def process_events(self, batch: Sequence[tuple[Any, Tracking]]) -> list[EventRecord]:
+        return self.view.process([(EventRecord.from_domain_event(e, t.notification_id), t) for e, t in batch])
+
+
+def catch_up(
+    source: Application[Any],
+    projection: ChannelProjection,
+    *,
+    batch_size: int = 500,
+    stop: int | None = None,
+) -> list[EventRecord]:
+    """Apply what the log holds beyond the view's tracked position (up to `stop`), in batches of
+    one transaction each; returns the events applied. Safe to run from several processes."""
+    applied: list[EventRecord] = []
+    name = source.name
+    while True:
+        last = projection.view.max_tracking_id(name) or 0
+        if stop is not None and last >= stop:
+            return applied
+        notifications = source.recorder.select_notifications(start=last + 1, limit=batch_size, stop=stop)
+        if not notifications:
+            return applied
+        batch = [(source.mapper.to_domain_event(n), Tracking(name, n.id)) for n in notifications]
+        # The view skips, under its write lock, events another feeder applied meanwhile.
+        applied.extend(projection.process_events(batch))

@@ -1,0 +1,65 @@
+"""One SQL text for SQLite and PostgreSQL: `@name` names a read-model table (schema-qualified on
+PostgreSQL) and `?` a parameter; `Db` runs such statements on either database's cursor."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+_TABLE = re.compile(r"@(\w+)")
+PREFIX = "rm_"
+
+
+@dataclass(frozen=True)
+class Dialect:
+    kind: str  # "sqlite" or "postgres"
+    schema: str = ""
+
+    def table(self, name: str) -> str:
+        if self.kind == "postgres":
+            return f'"{self.schema or "public"}"."{PREFIX}{name}"'
+        return f"{PREFIX}{name}"
+
+    def translate(self, statement: str) -> str:
+        return _translate(self, statement)
+
+
+@lru_cache(maxsize=512)
+def _translate(dialect: Dialect, statement: str) -> str:
+    text = _TABLE.sub(lambda m: dialect.table(m.group(1)), statement)
+    if dialect.kind == "postgres":
+        text = text.replace("?", "%s")
+    return text
+
+
+class Db:
+    """A cursor plus its dialect. Rows are mappings (column name → value) on both databases."""
+
+    def __init__(self, cursor: Any, dialect: Dialect):
+        self.cursor = cursor
+        self.dialect = dialect
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        self.cursor.execute(self.dialect.translate(statement), tuple(params))
+
+    def executemany(self, statement: str, rows: Iterable[Sequence[Any]]) -> None:
+        rows = [tuple(r) for r in rows]
+        if rows:
+            self.cursor.executemany(self.dialect.translate(statement), rows)
+
+    def all(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        self.execute(statement, params)
+        return list(self.cursor.fetchall())
+
+    def one(self, statement: str, params: Sequence[Any] = ()) -> Any:
+        self.execute(statement, params)
+        return self.cursor.fetchone()
+
+    def scalar(self, statement: str, params: Sequence[Any] = ()) -> Any:
+        row = self.one(statement, params)
+        if row is None:
+            return None
+        return row[0] if self.dialect.kind == "sqlite" else next(iter(row.values()))

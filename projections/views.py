@@ -1,0 +1,171 @@
+"""The materialised views: tracking recorders of the library that write the read-model rows and the
+tracking position in one transaction, so each event is applied exactly once, also after a crash
+or when two processes feed the same view."""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from threading import Event
+from time import monotonic, sleep
+from typing import Any
+
+from eventsourcing.persistence import Tracking, TrackingRecorder, WaitInterruptedError
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
+
+from projections import model
+from projections.records import EventRecord
+from projections.schema import create_tables
+from projections.sql import Db, Dialect
+
+Batch = Sequence[tuple[EventRecord, Tracking]]
+Listener = Callable[[list[EventRecord]], None]
+
+
+def advisory_key(schema: str, purpose: str) -> int:
+    """A PostgreSQL advisory-lock key (signed 64 bits) per schema and purpose."""
+    digest = hashlib.sha256(f"channel-ledger/{schema}/{purpose}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+class ChannelView(TrackingRecorder, ABC):
+    """What the projection, the queries and the process managers need of a view."""
+
+    dialect: Dialect
+    listeners: list[Listener]
+
+    @abstractmethod
+    def process(self, batch: Batch) -> list[EventRecord]:
+        """Apply the events not yet tracked, and track the last, in one transaction; returns the
+        events applied (after the commit)."""
+
+    @abstractmethod
+    def reading(self) -> Any:
+        """A context manager giving a `Db` on one consistent snapshot."""
+
+    @abstractmethod
+    def writing(self) -> Any:
+        """A context manager giving a `Db` in a transaction that commits on exit."""
+
+    def wait(
+        self,
+        application_name: str,
+        notification_id: int | None,
+        timeout: float = 1.0,
+        interrupt: Event | None = None,
+    ) -> None:
+        """As the library's wait, polling the tracked position, but from a millisecond on: a
+        read after a command usually waits for one event, which takes a few milliseconds."""
+        deadline = monotonic() + timeout
+        pause = 0.001
+        while not self.has_tracking_id(application_name, notification_id):
+            remaining = deadline - monotonic()
+            if remaining <= 0:
+                msg = f"Timed out waiting for notification {notification_id} of {application_name}"
+                raise TimeoutError(msg)
+            if interrupt is not None and interrupt.wait(min(pause, remaining)):
+                raise WaitInterruptedError
+            if interrupt is None:
+                sleep(min(pause, remaining))
+            pause = min(pause * 2, 0.05)
+
+    def _apply(self, db: Db, cursor: Any, batch: Batch) -> list[EventRecord]:
+        name = batch[0][1].application_name
+        # Read inside the write transaction: events another feeder applied meanwhile are skipped.
+        current = self._max_tracking_id(name, cursor) or 0  # type: ignore[attr-defined]
+        todo = [(r, t) for r, t in batch if t.notification_id > current]
+        for record, _ in todo:
+            model.apply(db, record)
+        if todo:
+            self._insert_tracking(cursor, todo[-1][1])  # type: ignore[attr-defined]
+        return [r for r, _ in todo]
+
+    def _notify(self, applied: list[EventRecord]) -> None:
+        if applied:
+            for listener in list(self.listeners):
+                listener(applied)
+
+
+class SQLiteChannelView(ChannelView, SQLiteTrackingRecorder):
+    """SQLite: the library's single `tracking` table, one row for the one projection."""
+
+    def __init__(self, datastore: SQLiteDatastore, **kwargs: Any):
+        super().__init__(datastore, **kwargs)
+        self.dialect = Dialect("sqlite")
+        self.listeners = []
+
+    def create_table(self) -> None:
+        super().create_table()
+        with self.datastore.transaction(commit=True) as c:
+            create_tables(Db(c, self.dialect))
+
+    def process(self, batch: Batch) -> list[EventRecord]:
+        if not batch:
+            return []
+        with self.datastore.get_connection(commit=True) as conn:
+            cursor = conn.cursor()
+            # IMMEDIATE takes the write lock first, so the tracking read below cannot go stale.
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                applied = self._apply(Db(cursor, self.dialect), cursor, batch)
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+        self._notify(applied)
+        return applied
+
+    @contextmanager
+    def reading(self) -> Iterator[Db]:
+        with self.datastore.transaction(commit=False) as c:
+            yield Db(c, self.dialect)
+
+    @contextmanager
+    def writing(self) -> Iterator[Db]:
+        with self.datastore.transaction(commit=True) as c:
+            yield Db(c, self.dialect)
+
+
+class PostgresChannelView(ChannelView, PostgresTrackingRecorder):
+    """PostgreSQL: tables in the event store's schema; writers serialised by an advisory lock."""
+
+    # A crash can lose the last commits of the view, rows and tracking together, which are then
+    # applied again: exactly once holds without waiting for each commit's flush to disk.
+    synchronous_commit = False
+
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any):
+        super().__init__(datastore, **kwargs)
+        self.dialect = Dialect("postgres", self.datastore.schema)
+        self.listeners = []
+        self.write_lock = advisory_key(self.datastore.schema, "projection")
+
+    def create_table(self) -> None:
+        super().create_table()
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute("SELECT pg_advisory_xact_lock(%s)", (self.write_lock,))
+            create_tables(Db(curs, self.dialect))
+
+    def process(self, batch: Batch) -> list[EventRecord]:
+        if not batch:
+            return []
+        with self.datastore.transaction(commit=True) as curs:
+            if not self.synchronous_commit:
+                curs.execute("SET LOCAL synchronous_commit TO OFF")
+            curs.execute("SELECT pg_advisory_xact_lock(%s)", (self.write_lock,))
+            applied = self._apply(Db(curs, self.dialect), curs, batch)
+        self._notify(applied)
+        return applied
+
+    @contextmanager
+    def reading(self) -> Iterator[Db]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            yield Db(curs, self.dialect)
+
+    @contextmanager
+    def writing(self) -> Iterator[Db]:
+        with self.datastore.transaction(commit=True) as curs:
+            yield Db(curs, self.dialect)

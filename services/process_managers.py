@@ -1,0 +1,59 @@
+"""Process managers: what a month close sets off (O6) — each dealer's rebate confirmation slip
+(R5) and the spare-parts allocation of every pool (S2). They read the read model as it stood at the
+close's log position and issue idempotent commands, so a replay or a restart changes nothing."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from domain.values import Month
+from projections.queries import Reports
+from projections.views import ChannelView
+from services.application import ChannelLedger
+
+log = logging.getLogger(__name__)
+
+
+class PeriodCloseManager:
+    def __init__(self, app: ChannelLedger, view: ChannelView, reports: Reports):
+        self.app = app
+        self.view = view
+        self.reports = reports
+
+    def pending(self) -> list[tuple[Month, int, date]]:
+        """Closes the projection has seen whose follow-up is not yet done, in month order."""
+        with self.view.reading() as db:
+            rows = db.all(
+                "SELECT f.month, f.close_position, c.closed_on FROM @followups f "
+                "JOIN @closes c ON c.month = f.month WHERE f.done_position IS NULL ORDER BY f.month"
+            )
+        return [
+            (Month.parse(r["month"]), int(r["close_position"]), date.fromisoformat(r["closed_on"]))
+            for r in rows
+        ]
+
+    def run_pending(self) -> int | None:
+        """Carry out every pending close; returns the last log position written, if any."""
+        last: int | None = None
+        for month, position, closed_on in self.pending():
+            written = self.follow_up(month, position, closed_on)
+            last = written if written is not None else last
+        return last
+
+    def follow_up(self, month: Month, close_position: int, closed_on: date) -> int | None:
+        slips = self.reports.closing_slips(month, close_position)
+        issued = self.app.issue_slips(str(month), closed_on, close_position, slips)
+        allocations = self.reports.spare_allocation(month, close_position)
+        allocated = self.app.allocate_spare_parts_month(str(month), allocations)
+        written = [p for p in (issued.position, allocated.position) if p is not None]
+        done = max(written) if written else close_position
+        with self.view.writing() as db:
+            db.execute(
+                "UPDATE @followups SET done_position = ? WHERE month = ? AND done_position IS NULL",
+                (done, str(month)),
+            )
+        log.info(
+            "close of %s: %d slips issued, %d pools allocated", month, len(issued.value), len(allocated.value)
+        )
+        return max(written) if written else None
