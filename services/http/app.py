@@ -120,6 +120,7 @@ def create_app(
         API_TITLE="Channel Ledger",
         API_VERSION="1",
         OPENAPI_VERSION="3.0.3",
+        MAX_CONTENT_LENGTH=4 * 1024 * 1024,  # a price list of 10,000 items fits; 413 beyond
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",

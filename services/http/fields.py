@@ -169,3 +169,21 @@ class Count(fields.Integer):
         if isinstance(value, bool):
             raise ValidationError("Not a valid integer.")
         return int(super()._deserialize(value, attr, data, **kwargs))
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class Text(fields.String):
+    """Text a person typed: no control characters (a NUL cannot be stored in a PostgreSQL text
+    column, so it would stall the projections) and valid Unicode, trimmed of outer blanks."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if _CONTROL.search(text):
+            raise ValidationError("must not contain control characters")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValidationError("is not valid Unicode text") from None
+        return text.strip()

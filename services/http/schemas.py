@@ -14,6 +14,7 @@ from services.http.fields import (
     MonthField,
     PeriodField,
     StrictBoolean,
+    Text,
     WeekField,
 )
 
@@ -40,11 +41,11 @@ def when(description: str) -> BusinessDate:
 # --- dealers (D) -------------------------------------------------------------------------------
 
 class DealerCreateSchema(Schema):
-    name = fields.String(required=True, validate=NAME_TEXT)
-    region = fields.String(required=True, validate=REGIONS_TEXT)
-    tier = fields.String(required=True, validate=validate.OneOf(TIERS))
-    salesperson = fields.String(required=True, validate=REGIONS_TEXT)
-    contact = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    name = Text(required=True, validate=NAME_TEXT)
+    region = Text(required=True, validate=REGIONS_TEXT)
+    tier = Text(required=True, validate=validate.OneOf(TIERS))
+    salesperson = Text(required=True, validate=REGIONS_TEXT)
+    contact = Text(required=True, validate=validate.Length(min=1, max=500))
     registered_on = when("registration date")
 
 
@@ -88,8 +89,8 @@ class DealerSchema(Schema):
 
 
 class DealerQuerySchema(Schema):
-    region = fields.String(validate=REGIONS_TEXT)
-    tier = fields.String(validate=validate.OneOf(TIERS))
+    region = Text(validate=REGIONS_TEXT)
+    tier = Text(validate=validate.OneOf(TIERS))
 
 
 class DealerRowSchema(Schema):
@@ -127,13 +128,13 @@ class FormalAgreementSchema(Schema):
 
 
 class TierChangeSchema(Schema):
-    tier = fields.String(required=True, validate=validate.OneOf(TIERS))
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    tier = Text(required=True, validate=validate.OneOf(TIERS))
+    reason = Text(required=True, validate=validate.Length(min=1, max=2000))
     effective_on = when("date the tier changes")
 
 
 class ReassignmentSchema(Schema):
-    salesperson = fields.String(required=True, validate=REGIONS_TEXT)
+    salesperson = Text(required=True, validate=REGIONS_TEXT)
     effective_on = when("date the dealer changes hands")
 
 
@@ -142,12 +143,12 @@ class IncidentCreateSchema(Schema):
         required=True, validate=validate.OneOf(("violation", "bad_debt", "dispute"))
     )
     occurred_on = when("date of the incident")
-    note = fields.String(load_default="", validate=NOTE_TEXT)
+    note = Text(load_default="", validate=NOTE_TEXT)
 
 
 class TerminationSchema(Schema):
     terminated_on = when("termination date")
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    reason = Text(required=True, validate=validate.Length(min=1, max=2000))
 
 
 class RepairCentreSchema(Schema):
@@ -174,7 +175,7 @@ class PoolSchema(Schema):
 
 class DrawSchema(Schema):
     drawn_on = when("date of the draw")
-    part = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    part = Text(required=True, validate=validate.Length(min=1, max=200))
     qty = Count(required=True, validate=validate.Range(min=1, max=1_000_000))
     value = Money(required=True, metadata={"description": "cost value of the parts drawn"})
 
@@ -182,8 +183,8 @@ class DrawSchema(Schema):
 # --- price list (P) ----------------------------------------------------------------------------
 
 class PriceItemInSchema(Schema):
-    sku = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    name = fields.String(load_default="", validate=validate.Length(max=200))
+    sku = Text(required=True, validate=validate.Length(min=1, max=64))
+    name = Text(load_default="", validate=validate.Length(max=200))
     list_price = Money(required=True)
     floor_price = Money(required=True)
 
@@ -225,7 +226,7 @@ class PriceListQuerySchema(Schema):
 # --- orders (O) --------------------------------------------------------------------------------
 
 class OrderLineInSchema(Schema):
-    sku = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    sku = Text(required=True, validate=validate.Length(min=1, max=64))
     qty = Count(required=True, validate=validate.Range(min=1, max=1_000_000))
     unit_price = Money(
         load_default=None,
@@ -235,12 +236,12 @@ class OrderLineInSchema(Schema):
 
 class OrderCreateSchema(Schema):
     dealer_id = fields.UUID(required=True)
-    client_ref = fields.String(
+    client_ref = Text(
         required=True, validate=validate.Length(min=1, max=100),
         metadata={"description": "unique per dealer: the same order sent twice is one order (O1)"},
     )
     order_date = when("order date")
-    ship_to_region = fields.String(required=True, validate=REGIONS_TEXT)
+    ship_to_region = Text(required=True, validate=REGIONS_TEXT)
     payment = fields.String(required=True, validate=validate.OneOf(("prepaid", "credit")))
     lines = fields.List(
         fields.Nested(OrderLineInSchema), required=True, validate=validate.Length(min=1, max=500)
@@ -321,7 +322,7 @@ class OrderSchema(Schema):
 
 class OrderQuerySchema(Schema):
     dealer_id = fields.UUID()
-    status = fields.String(validate=validate.OneOf(ORDER_STATUSES))
+    status = Text(validate=validate.OneOf(ORDER_STATUSES))
 
 
 class OrderRowSchema(Schema):
@@ -345,12 +346,12 @@ class OrderListSchema(Schema):
 
 class ApprovalSchema(Schema):
     approve = StrictBoolean(required=True)
-    note = fields.String(load_default="", validate=NOTE_TEXT)
+    note = Text(load_default="", validate=NOTE_TEXT)
     decided_on = when("date of the decision")
 
 
 class CancellationSchema(Schema):
-    reason = fields.String(load_default="", validate=NOTE_TEXT)
+    reason = Text(load_default="", validate=NOTE_TEXT)
     cancelled_on = when("cancellation date")
 
 
@@ -368,7 +369,7 @@ class PaymentSchema(Schema):
 
 
 class ReturnLineInSchema(Schema):
-    sku = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    sku = Text(required=True, validate=validate.Length(min=1, max=64))
     qty = Count(required=True, validate=validate.Range(min=1, max=1_000_000))
 
 
@@ -505,7 +506,7 @@ class SlipConfirmationSchema(Schema):
 
 class DisputeLineInSchema(Schema):
     line = Count(required=True, validate=validate.Range(min=1, max=1000))
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    reason = Text(required=True, validate=validate.Length(min=1, max=2000))
 
 
 class SlipDisputeSchema(Schema):
@@ -522,7 +523,7 @@ class SlipResolutionSchema(Schema):
         signed=True, load_default=None,
         metadata={"description": "accepted: the correcting amount, booked in the open month"},
     )
-    note = fields.String(load_default="", validate=NOTE_TEXT)
+    note = Text(load_default="", validate=NOTE_TEXT)
     resolved_on = when("date of the decision")
 
 
@@ -629,7 +630,7 @@ class DealerRankingSchema(Schema):
 
 class DealerRankingQuerySchema(Schema):
     period = PeriodField(required=True)
-    region = fields.String(validate=REGIONS_TEXT)
+    region = Text(validate=REGIONS_TEXT)
 
 
 class SalespersonRowSchema(Schema):
@@ -657,7 +658,7 @@ class PeriodQuerySchema(Schema):
 
 
 class WeeklyQuerySchema(Schema):
-    salesperson = fields.String(required=True, validate=REGIONS_TEXT)
+    salesperson = Text(required=True, validate=REGIONS_TEXT)
     week = WeekField(required=True)
 
 
@@ -743,13 +744,13 @@ class StatisticsSchema(Schema):
 # --- api keys ------------------------------------------------------------------------------------
 
 class ApiKeyCreateSchema(Schema):
-    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    role = Text(required=True, validate=validate.OneOf(ROLES))
     dealer_id = fields.UUID(load_default=None, metadata={"description": "a dealer key's dealer"})
-    salesperson = fields.String(
+    salesperson = Text(
         load_default=None, validate=REGIONS_TEXT,
         metadata={"description": "a sales key's salesperson (K1: their own weekly report)"},
     )
-    label = fields.String(load_default="", validate=validate.Length(max=200))
+    label = Text(load_default="", validate=validate.Length(max=200))
 
 
 class ApiKeySchema(Schema):

@@ -37,6 +37,16 @@ def test_d1_registration_refuses_unknown_fields_and_blank_names(http: Http) -> N
                  field="name")
 
 
+def test_text_with_control_characters_or_broken_unicode_is_422(http: Http) -> None:
+    # A NUL cannot be stored in a PostgreSQL text column: it would stall the projections.
+    http.refused(422, "POST", "/dealers", role="sales", json={**DEALER, "name": "Ac\u0000me"},
+                 field="name")
+    body = '{"name": "\\ud800", "region": "east", "tier": "A", "salesperson": "a", "contact": "c"}'
+    response = http.client.post("/dealers", data=body, content_type="application/json",
+                                headers={"Authorization": f"Bearer {http.keys['sales']}"})
+    assert response.status_code == 422 and "name" in response.get_json()["errors"]
+
+
 def test_a_body_that_is_not_json_is_422(http: Http) -> None:
     response = http.client.post(
         "/dealers", data="{not json", content_type="application/json",
