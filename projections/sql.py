@@ -43,12 +43,21 @@ class Db:
         self.dialect = dialect
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
-        self.cursor.execute(self.dialect.translate(statement), tuple(params))
+        self.cursor.execute(self.dialect.translate(statement), self._params(params))
 
     def executemany(self, statement: str, rows: Iterable[Sequence[Any]]) -> None:
-        rows = [tuple(r) for r in rows]
-        if rows:
-            self.cursor.executemany(self.dialect.translate(statement), rows)
+        values = [self._params(r) for r in rows]
+        if values:
+            self.cursor.executemany(self.dialect.translate(statement), values)
+
+    def _params(self, params: Sequence[Any]) -> tuple[Any, ...]:
+        if self.dialect.kind != "postgres":
+            return tuple(params)
+        # PostgreSQL text cannot hold NUL; an event carrying one must not stall the projection.
+        return tuple(
+            p.replace("\x00", "\ufffd") if isinstance(p, str) and "\x00" in p else p
+            for p in params
+        )
 
     def all(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
         self.execute(statement, params)

@@ -703,7 +703,8 @@ class ChannelLedger(Application[UUID]):
         rejects with a reason."""
         slip = self.get_slip(slip_id)
         resolved_on = resolved_on or max(self.clock(), slip.issued_on)
-        self._calendar().check_open(resolved_on, "resolved_on")
+        calendar = self._calendar()
+        calendar.check_open(resolved_on, "resolved_on")
         month = Month.of(resolved_on)
         slip.resolve(
             int(dispute),
@@ -714,7 +715,8 @@ class ChannelLedger(Application[UUID]):
             str(month),
             self.policy.in_force(month.first_day).id,
         )
-        return Done(slip, self._save(slip))
+        # The correction lands in an open month: refused if a close slipped in meanwhile (O6).
+        return Done(slip, self._save(slip, read=[calendar]))
 
     # --- spare parts, the close's allocation (S2) --------------------------------------------------
 

@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "serve": "services.http.cli",
     "keys": "services.http.cli",
     "report": "services.reports_cli",
+    "project": "services.project_cli",
     "relay": "services.kafka_cli",
     "consume": "services.kafka_cli",
     "audit": "services.audit_cli",
