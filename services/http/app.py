@@ -3,7 +3,6 @@ marshmallow schemas; request ids, request logging and bearer-key authentication.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import re
 import time
@@ -19,12 +18,25 @@ from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api, Blueprint
 
 from infra.settings import Settings
+from services import runtime
 from services.http import errors
 from services.http.auth import authenticate, public
-from services.http.context import Channel, RuntimeLike, channel
+from services.http.context import Channel, channel
 from services.http.fields import Amount, DecimalString, Money
 from services.http.keys import KeyStore, bootstrap_file
+from services.http.resources import (
+    api_keys,
+    credit,
+    dealers,
+    orders,
+    periods,
+    price_list,
+    reports,
+    slips,
+    spare_parts,
+)
 from services.http.schemas import HealthSchema
+from services.runtime import Runtime
 
 log = logging.getLogger("channel.http")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -63,38 +75,16 @@ class ChannelApi(Api):
         errors.register(self._app)
 
 
-class _WriteSideOnly:
-    """Stands in for `services.runtime.Runtime` where the read side is not available."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.reports: Any = None
-
-    def sync(self, position: int | None) -> None:
-        return None
-
-    def close(self) -> None:
-        self.app.close()
-
-
 def build_runtime(
     settings: Settings, clock: Callable[[], date], *, lead: bool = True
-) -> RuntimeLike:
-    """The read side's runtime; `lead=False` never runs the projections in this process."""
-    try:
-        runtime = importlib.import_module("services.runtime")
-    except ModuleNotFoundError as e:
-        if e.name != "services.runtime":
-            raise
-        from services.bootstrap import build_application
-
-        return _WriteSideOnly(build_application(settings, clock=clock))
-    built: RuntimeLike = runtime.build_runtime(settings, clock=clock, lead=lead)
-    return built
+) -> Runtime:
+    """The runtime (write side, read side, sync); `lead=False` never runs the projections in this
+    process."""
+    return runtime.build_runtime(settings, clock=clock, lead=lead)
 
 
 def create_app(
-    runtime_or_settings: RuntimeLike | Settings,
+    runtime_or_settings: Runtime | Settings,
     *,
     settings: Settings | None = None,
     keys: KeyStore | None = None,
@@ -150,29 +140,10 @@ def create_app(
 
 
 def _resources() -> list[Blueprint]:
-    from services.http.resources import (
-        api_keys,
-        credit,
-        dealers,
-        orders,
-        periods,
-        price_list,
-        spare_parts,
-    )
-
-    found = [
+    return [
         dealers.blp, price_list.blp, orders.blp, credit.blp, spare_parts.blp, periods.blp,
-        api_keys.blp,
+        slips.blp, reports.blp, api_keys.blp,
     ]
-    for name in ("slips", "reports"):
-        try:
-            module = importlib.import_module(f"services.http.resources.{name}")
-        except ModuleNotFoundError as e:  # the read side is not wired yet
-            if not (e.name or "").startswith("services.http.resources"):
-                raise
-        else:
-            found.append(module.blp)
-    return found
 
 
 # --- request id and log ----------------------------------------------------------------------------

@@ -4,31 +4,22 @@ settings."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import TypeVar
 
 from flask import current_app
 
 from infra.settings import Settings
+from projections.queries import Reports
 from services.application import ChannelLedger, Done
 from services.http.keys import KeyStore
+from services.runtime import Runtime
 
 T = TypeVar("T")
 
 
-class RuntimeLike(Protocol):
-    """The shape of `services.runtime.Runtime` that the HTTP layer uses."""
-
-    app: ChannelLedger
-    reports: Any
-
-    def sync(self, position: int | None) -> None: ...
-
-    def close(self) -> None: ...
-
-
 @dataclass
 class Channel:
-    runtime: RuntimeLike
+    runtime: Runtime
     keys: KeyStore
     settings: Settings
 
@@ -46,7 +37,7 @@ def ledger() -> ChannelLedger:
     return channel().runtime.app
 
 
-def reports() -> Any:
+def reports() -> Reports:
     return channel().runtime.reports
 
 
