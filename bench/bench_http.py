@@ -140,11 +140,15 @@ def main() -> None:
                                 200, role="manager", json={"approve": True, "note": "bench"})
                 assert decided["status"] == "confirmed"
 
-            place(api, -1, [])  # warm every layer before measuring
-            placed, placed_latency = run_clients(api, args.clients, args.orders, place)
-            approved, approved_latency = run_clients(
-                api, args.clients, args.orders, place_and_approve
-            )
+            try:
+                place(api, -1, [])  # warm every layer before measuring
+                placed, placed_latency = run_clients(api, args.clients, args.orders, place)
+                approved, approved_latency = run_clients(
+                    api, args.clients, args.orders, place_and_approve
+                )
+            except Exception:
+                print("the server's log ends with:\n" + "\n".join(server.log().splitlines()[-30:]))
+                raise
         baseline = raw_insert_commit(url, args.rows)
     print()
     report("orders placed and confirmed over HTTP", placed, placed_latency, baseline)

@@ -5,6 +5,7 @@ no database connection crosses it)."""
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -28,14 +29,28 @@ def configure_logging() -> None:
         logger.propagate = False
 
 
+# Set in the master once the tables exist; the workers, forked from it, inherit it.
+_tables_ready = False
+
+
 def prepare_database(settings: Settings) -> None:
-    """Create every table once, in the master, before the workers start: concurrent
-    `CREATE TABLE IF NOT EXISTS` in a fresh PostgreSQL schema can fail in all but one of them."""
+    """Create every table once, in the master, before the workers start: DDL run by several
+    workers at once on PostgreSQL fails in all but one ("tuple concurrently updated")."""
+    global _tables_ready
     from services.http.app import build_runtime
     from services.http.keys import KeyStore
 
     KeyStore.from_url(settings.CHANNEL_DATABASE_URL).close()
     build_runtime(settings, date.today, lead=False).close()
+    _tables_ready = True
+
+
+def in_worker() -> None:
+    """In a worker, before the app is built: log setup, and no DDL when the master made the
+    tables (eventsourcing reads CREATE_TABLE from the environment)."""
+    configure_logging()
+    if _tables_ready:
+        os.environ["CREATE_TABLE"] = "n"
 
 
 def gunicorn_options(
@@ -75,5 +90,5 @@ class Server(BaseApplication):
                 self.cfg.set(key, value)
 
     def load(self) -> Flask:
-        configure_logging()
+        in_worker()
         return self.factory()

@@ -9,9 +9,9 @@ from flask import Flask
 
 from infra.settings import load
 from services.http.app import create_app
-from services.http.server import configure_logging
+from services.http.server import in_worker
 
 
 def create() -> Flask:
-    configure_logging()
+    in_worker()
     return create_app(load())
