@@ -111,6 +111,31 @@ def test_r6_a_dispute_is_resolved_by_finance_with_a_correction(
     ]
 
 
+def test_r6_finance_rejects_a_dispute_with_a_reason_and_the_dealer_may_then_confirm(
+    http: Http, january: dict[str, Any]
+) -> None:
+    key = http.dealer_key(january["big"])
+    slip = http.ok("GET", "/rebate-slips", key=key)["slips"][0]
+    path = f"/rebate-slips/{slip['slip_id']}"
+    http.ok("POST", f"{path}/disputes", key=key,
+            json={"lines": [{"line": 1, "reason": "too low"}], "disputed_on": "2026-02-03"})
+    http.refused(422, "POST", f"{path}/resolutions", role="finance", field="note",
+                 json={"dispute": 1, "accept": False, "resolved_on": "2026-02-04"})
+    http.refused(422, "POST", f"{path}/resolutions", role="finance", field="dispute",
+                 json={"dispute": 2, "accept": False, "note": "no such dispute"})
+    rejected = http.ok("POST", f"{path}/resolutions", role="finance",
+                       json={"dispute": 1, "accept": False, "note": "figures are right",
+                             "resolved_on": "2026-02-04"})
+    assert rejected["disputes"][0]["status"] == "rejected"
+    assert rejected["lines"][0]["status"] == "rejected"
+    http.refused(409, "POST", f"{path}/resolutions", role="finance", rule="R6",
+                 json={"dispute": 1, "accept": False, "note": "again"})
+    confirmed = http.ok("POST", f"{path}/confirmation", key=key, json={})
+    assert confirmed["status"] == "confirmed"
+    http.refused(404, "POST", "/rebate-slips/00000000-0000-0000-0000-000000000006/resolutions",
+                 role="finance", json={"dispute": 1, "accept": False, "note": "x"})
+
+
 def test_r6_only_the_slips_dealer_answers_it(http: Http, january: dict[str, Any]) -> None:
     slip = http.ok("GET", "/rebate-slips", role="manager",
                    query={"dealer_id": january["big"]})["slips"][0]
@@ -152,6 +177,8 @@ def test_s2_s3_the_close_allocates_the_pool_and_its_dealer_draws_within_the_bala
     http: Http, january: dict[str, Any]
 ) -> None:
     big = january["big"]
+    http.refused(422, "GET", "/reports/spare-budgets", role="finance", query={"month": "2026-1"},
+                 field="month")
     pools = http.ok("GET", "/reports/spare-budgets", role="finance",
                     query={"month": "2026-01"})["pools"]
     east = next(p for p in pools if p["pool"] == big)
