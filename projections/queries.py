@@ -713,38 +713,43 @@ class Reports:
                     "flags": performance.flags(last, history, self._quota, start, policy),
                     "bonus": ZERO,
                     "bonus_candidate": False,
-                    "reached_quota_on": crossings.get(sp, (None, 0))[0],
+                    "reached_quota_on": crossings[sp][0] if sp in crossings else None,
                 }
             )
         if isinstance(parsed, Month):
-            # K2: the first in each region to reach the quota; ties on a day go by log order.
-            winners: dict[str, tuple[date, int, str]] = {}
-            for sp, (on, position) in crossings.items():
+            # K2: the first in each region to reach the quota. Two on the same day: the one further
+            # past it that evening, then by name — never by the order events were recorded.
+            winners: dict[str, tuple[date, Decimal, str]] = {}
+            for sp, (on, reached) in crossings.items():
                 region = home.get(sp, "")
-                if region not in winners or (on, position) < winners[region][:2]:
-                    winners[region] = (on, position, sp)
+                key = (on, -reached, sp)
+                if region not in winners or key < winners[region]:
+                    winners[region] = key
             for row in rows:
-                if winners.get(row["region"], (None, 0, None))[2] == row["salesperson"]:
+                if row["region"] in winners and winners[row["region"]][2] == row["salesperson"]:
                     row["bonus"] = money(policy.bonus)
                     row["bonus_candidate"] = True
         rows.sort(key=lambda r: (-r["net_sales"], r["salesperson"]))
         return [{"rank": position, **r} for position, r in performance.rank(rows, lambda r: r["net_sales"])]
 
-    def _quota_crossings(self, db: Db, month: Month) -> dict[str, tuple[date, int]]:
-        """When (business date, log position) each salesperson's running net sales of the month
-        first reached the month's quota."""
+    def _quota_crossings(self, db: Db, month: Month) -> dict[str, tuple[date, Decimal]]:
+        """The business day on which each salesperson's month-to-date net sales first reached the
+        month's quota, with the month-to-date figure at the end of that day. Days, not events:
+        the order of events within a day says nothing about who was first."""
         quota = self._quota(month)
         running: dict[str, Decimal] = defaultdict(lambda: ZERO)
-        crossed: dict[str, tuple[date, int]] = {}
-        for r in db.all(
-            "SELECT salesperson, business_date, position, value_cents FROM @sales "
-            "WHERE business_date >= ? AND business_date <= ? ORDER BY business_date, position",
+        crossed: dict[str, tuple[date, Decimal]] = {}
+        rows = db.all(
+            "SELECT salesperson, business_date, SUM(value_cents) AS net FROM @sales "
+            "WHERE business_date >= ? AND business_date <= ? "
+            "GROUP BY salesperson, business_date ORDER BY business_date, salesperson",
             _bounds(month),
-        ):
+        )
+        for r in rows:
             sp = r["salesperson"]
-            running[sp] += from_cents(r["value_cents"])
+            running[sp] += from_cents(r["net"])
             if sp not in crossed and running[sp] >= quota:
-                crossed[sp] = (date.fromisoformat(r["business_date"]), int(r["position"]))
+                crossed[sp] = (date.fromisoformat(r["business_date"]), running[sp])
         return crossed
 
     def weekly(self, salesperson: str, week: str) -> dict[str, Any]:
