@@ -13,9 +13,11 @@ from functools import partial
 from typing import Any, Protocol
 
 from domain.errors import ChannelError
+from projections.queries import Reports
 from services.application import ChannelLedger, Done
 
 D = date.fromisoformat
+QUARTER = "2026-Q2"
 
 PRICE_LIST = [
     {"sku": "ML-S2400", "name": "24-port access switch", "list_price": "8000", "floor_price": "5000"},
@@ -46,6 +48,7 @@ class Demo:
     app: ChannelLedger
     after: Sink = field(default=lambda done: None)
     say: Callable[[str], None] = print
+    reports: Reports | None = None
     ids: dict[str, str] = field(default_factory=dict)
     orders: dict[str, str] = field(default_factory=dict)
 
@@ -74,6 +77,8 @@ class Demo:
         self.say("\n== June: credit rating (C2), credit orders (C3), a return (O5), a cancellation ==")
         self.june()
         self.close("2026-06", D("2026-07-01"))
+        self.say("\n== July: dealers answer their rebate confirmation slips (R5, R6) ==")
+        self.slips()
         self.say("\n== July: the credit order is paid; a late delivery dated in June is refused (O6) ==")
         self.july()
 
@@ -351,6 +356,48 @@ class Demo:
         )
         if done:
             self.say("  2026-06-24  east repair centre draws a router line card (2,500.00)")
+
+    def slip_of(self, key: str, period: str) -> dict[str, Any] | None:
+        if self.reports is None:
+            return None
+        slips = self.reports.slips(dealer_id=self.ids[key], period=period)
+        return slips[0] if slips else None
+
+    def slips(self) -> None:
+        slip = self.slip_of("shanghai", "2026-06")
+        if slip is None:
+            self.say("  (no slips: the read side is not running)")
+            return
+        self.say(
+            "  slip for Shanghai Netlink, June: "
+            + "; ".join(f"line {x['line']} {x['kind']} {x['period']} {x['amount']}" for x in slip["lines"])
+        )
+        if self.step(D("2026-07-03"), "confirm", partial(
+                self.app.confirm_slip, slip["slip_id"], D("2026-07-03"))):
+            self.say("  2026-07-03  Shanghai Netlink confirms its June slip")
+        slip = self.slip_of("beijing", "2026-06")
+        if slip:
+            reason = "BJ-003 was held at customs; June should count as reached"
+            lines = [{"line": slip["lines"][0]["line"], "reason": reason}]
+            if self.step(D("2026-07-04"), "dispute", partial(
+                    self.app.dispute_slip, slip["slip_id"], lines, D("2026-07-04"))):
+                self.say(f"  2026-07-04  Beijing Datacom disputes line 1 of its June slip: {reason}")
+            if self.step(D("2026-07-08"), "reject", partial(
+                    self.app.resolve_dispute, slip["slip_id"], 1, False, None,
+                    "net sales are counted at delivery (O5); the delivery was on 06-16 and June "
+                    "stayed below the agreed 250,000.00", D("2026-07-08"))):
+                self.say("  2026-07-08  finance rejects the dispute with its reason (R6)")
+        slip = self.slip_of("guangzhou", "2026-06")
+        if slip:
+            reason = "GZ-004 was delivered in time; the carrier's report came late"
+            lines = [{"line": slip["lines"][-1]["line"], "reason": reason}]
+            if self.step(D("2026-07-05"), "dispute", partial(
+                    self.app.dispute_slip, slip["slip_id"], lines, D("2026-07-05"))):
+                self.say(f"  2026-07-05  Guangzhou Linkpro disputes its quarterly line: {reason}")
+            if self.step(D("2026-07-09"), "accept", partial(
+                    self.app.resolve_dispute, slip["slip_id"], 1, True, "4563.00",
+                    "with GZ-004 the quarter reaches 304,200.00 ≥ 300,000: 1.5 %", D("2026-07-09"))):
+                self.say("  2026-07-09  finance accepts: a correcting entry of 4,563.00 in July (R6)")
 
     def july(self) -> None:
         gz4 = self.orders.get("GZ-004")

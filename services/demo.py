@@ -17,17 +17,28 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from examples.ml_company import Demo
-    from services.bootstrap import build_application
+    from examples.ml_company import QUARTER, Demo
+    from services.reports_cli import quarter_report
+    from services.runtime import build_runtime
 
     database = parse_database_url(settings.CHANNEL_DATABASE_URL)
     if args.fresh and database.kind == "sqlite" and database.path != ":memory:":
         for suffix in ("", "-wal", "-shm"):
             Path(database.path + suffix).unlink(missing_ok=True)
-    app = build_application(settings)
-    if app.recorder.max_notification_id():
-        print(f"{database.url} already holds events; run with --fresh to start over")
-        return 1
-    print(f"Channel Ledger demo on {database.url}\n")
-    Demo(app).run()
+    runtime = build_runtime(settings)
+    try:
+        if runtime.app.recorder.max_notification_id():
+            print(f"{database.url} already holds events; run with --fresh to start over")
+            return 1
+        print(f"Channel Ledger demo on {database.url}\n")
+        Demo(runtime.app, after=lambda done: runtime.sync(done.position), reports=runtime.reports).run()
+        runtime.refresh()
+        print()
+        print(quarter_report(runtime.reports, QUARTER))
+        print(
+            f"\n{runtime.app.recorder.max_notification_id()} events in {database.url}. "
+            "Try: channel report rebates --period 2026-Q2 --database " + database.url
+        )
+    finally:
+        runtime.close()
     return 0
