@@ -143,10 +143,16 @@ class PostgresChannelView(ChannelView, PostgresTrackingRecorder):
         self.write_lock = advisory_key(self.datastore.schema, "projection")
 
     def create_table(self) -> None:
-        super().create_table()
-        with self.datastore.transaction(commit=True) as curs:
-            curs.execute("SELECT pg_advisory_xact_lock(%s)", (self.write_lock,))
-            create_tables(Db(curs, self.dialect))
+        # CREATE ... IF NOT EXISTS is not safe against another process doing the same at once:
+        # the processes that start together (workers, CLI) take turns.
+        with self.datastore.get_connection() as lock:
+            lock.execute("SELECT pg_advisory_lock(%s)", (self.write_lock,))
+            try:
+                super().create_table()
+                with self.datastore.transaction(commit=True) as curs:
+                    create_tables(Db(curs, self.dialect))
+            finally:
+                lock.execute("SELECT pg_advisory_unlock(%s)", (self.write_lock,))
 
     def process(self, batch: Batch) -> list[EventRecord]:
         if not batch:

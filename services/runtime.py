@@ -177,7 +177,9 @@ class PostgresRuntime(Runtime):
             application_class=LogReader,
             projection_class=ChannelProjection,
             view_class=PostgresChannelView,
-            env=self.env,
+            # The tables exist (this runtime made them); creating them again from a second pool
+            # would race with the other processes' DDL for nothing.
+            env={**self.env, "CREATE_TABLE": "false"},
         )
         runner.view.listeners.append(self._on_applied)
         with runner:
@@ -198,6 +200,8 @@ class PostgresRuntime(Runtime):
             self._wake.set()
 
     def close(self) -> None:
+        if self._stopping.is_set():
+            return
         self._stopping.set()
         self._wake.set()
         if self._thread is not None:
