@@ -29,25 +29,21 @@ def apply(db: Db, record: EventRecord) -> None:
         handler(db, record)
 
 
-def owner_on(db: Db, dealer_id: str, on: str) -> str:
-    """D8: the salesperson who owned the dealer on that day (the first owner before it)."""
-    row = db.one(
-        "SELECT salesperson FROM @dealer_owners WHERE dealer_id = ? AND effective_on <= ? "
-        "ORDER BY effective_on DESC, position DESC LIMIT 1",
-        (dealer_id, on),
-    )
-    if row is None:
-        row = db.one(
-            "SELECT salesperson FROM @dealer_owners WHERE dealer_id = ? ORDER BY position LIMIT 1",
-            (dealer_id,),
-        )
-    return str(row["salesperson"]) if row is not None else ""
+# D8: the salesperson who owned the dealer on a day (the first owner before it), as an SQL
+# expression with the parameters (dealer_id, day, dealer_id): the statements that need it run
+# without a round trip of their own (the view's pipeline sends them without waiting).
+OWNER_ON = (
+    "COALESCE((SELECT o.salesperson FROM @dealer_owners o WHERE o.dealer_id = ? "
+    "AND o.effective_on <= ? ORDER BY o.effective_on DESC, o.position DESC LIMIT 1), "
+    "(SELECT o.salesperson FROM @dealer_owners o WHERE o.dealer_id = ? ORDER BY o.position LIMIT 1), '')"
+)
 
 
 def _progress(db: Db, r: EventRecord, kind: str, dealer_id: str, on: str) -> None:
     db.execute(
-        "INSERT INTO @progress (position, kind, dealer_id, salesperson, on_date) VALUES (?, ?, ?, ?, ?)",
-        (r.position, kind, dealer_id, owner_on(db, dealer_id, on), on),
+        "INSERT INTO @progress (position, kind, dealer_id, salesperson, on_date) "
+        f"VALUES (?, ?, ?, {OWNER_ON}, ?)",
+        (r.position, kind, dealer_id, dealer_id, on, dealer_id, on),
     )
 
 
@@ -176,19 +172,22 @@ def _placed(db: Db, r: EventRecord) -> None:
     d = r.data
     dealer_id = str(d["dealer_id"])
     order_date = day(d["order_date"]).isoformat()
-    dealer = db.one("SELECT region FROM @dealers WHERE dealer_id = ?", (dealer_id,))
     db.execute(
         "INSERT INTO @orders (order_id, dealer_id, client_ref, order_date, region, ship_to_region, "
         "salesperson, payment, status, total_cents, paid_cents, returned_cents, needs_approval, "
-        "position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'awaiting_approval', ?, 0, 0, ?, ?)",
+        "position) VALUES (?, ?, ?, ?, COALESCE((SELECT d.region FROM @dealers d WHERE d.dealer_id = ?), ?), "
+        f"?, {OWNER_ON}, ?, 'awaiting_approval', ?, 0, 0, ?, ?)",
         (
             r.aggregate_id,
             dealer_id,
             d["client_ref"],
             order_date,
-            dealer["region"] if dealer else d["ship_to_region"],
+            dealer_id,
             d["ship_to_region"],
-            owner_on(db, dealer_id, order_date),
+            d["ship_to_region"],
+            dealer_id,
+            order_date,
+            dealer_id,
             d["payment"],
             cents(d["total"]),
             1 if d["approvals"] else 0,
@@ -242,62 +241,52 @@ def _shipped(db: Db, r: EventRecord) -> None:
     _set_status(db, r.aggregate_id, "shipped", "shipped_on", day(r.data["shipped_on"]).isoformat())
 
 
-def _settle_status(db: Db, order_id: str) -> None:
-    """As the Order aggregate does: a delivered order with nothing outstanding is paid."""
-    db.execute(
-        "UPDATE @orders SET status = 'paid' WHERE order_id = ? AND status = 'delivered' "
-        "AND total_cents - returned_cents - paid_cents <= 0",
-        (order_id,),
-    )
+# As the Order aggregate does: a delivered order with nothing outstanding is paid (one statement
+# per event; SET sees the row's old values).
 
 
 def _sale(db: Db, r: EventRecord, kind: str, on: str, value: int, lines: Any) -> None:
-    order = db.one(
-        "SELECT dealer_id, region, salesperson, order_date FROM @orders WHERE order_id = ?",
-        (r.aggregate_id,),
-    )
+    """O5: the net-sales fact, with the order's dealer, region and salesperson (D8)."""
     db.execute(
         "INSERT INTO @sales (position, kind, order_id, dealer_id, region, salesperson, "
-        "order_date, business_date, value_cents, lines) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            r.position,
-            kind,
-            r.aggregate_id,
-            order["dealer_id"],
-            order["region"],
-            order["salesperson"],
-            order["order_date"],
-            on,
-            value,
-            None if lines is None else to_json(lines),
-        ),
+        "order_date, business_date, value_cents, lines) SELECT ?, ?, order_id, dealer_id, region, "
+        "salesperson, order_date, ?, ?, ? FROM @orders WHERE order_id = ?",
+        (r.position, kind, on, value, None if lines is None else to_json(lines), r.aggregate_id),
     )
 
 
 @handles("Order.Delivered")
 def _delivered(db: Db, r: EventRecord) -> None:
     on = day(r.data["delivered_on"]).isoformat()
-    _set_status(db, r.aggregate_id, "delivered", "delivered_on", on)
-    _settle_status(db, r.aggregate_id)
+    db.execute(
+        "UPDATE @orders SET delivered_on = ?, status = CASE WHEN "
+        "total_cents - returned_cents - paid_cents <= 0 THEN 'paid' ELSE 'delivered' END "
+        "WHERE order_id = ?",
+        (on, r.aggregate_id),
+    )
     _sale(db, r, "delivery", on, cents(r.data["value"]), None)
 
 
 @handles("Order.PaymentRecorded")
 def _paid(db: Db, r: EventRecord) -> None:
+    amount = cents(r.data["amount"])
     db.execute(
-        "UPDATE @orders SET paid_cents = paid_cents + ? WHERE order_id = ?",
-        (cents(r.data["amount"]), r.aggregate_id),
+        "UPDATE @orders SET paid_cents = paid_cents + ?, status = CASE WHEN status = 'delivered' "
+        "AND total_cents - returned_cents - paid_cents - ? <= 0 THEN 'paid' ELSE status END "
+        "WHERE order_id = ?",
+        (amount, amount, r.aggregate_id),
     )
-    _settle_status(db, r.aggregate_id)
 
 
 @handles("Order.Returned")
 def _returned(db: Db, r: EventRecord) -> None:
     value = cents(r.data["value"])
     db.execute(
-        "UPDATE @orders SET returned_cents = returned_cents + ? WHERE order_id = ?", (value, r.aggregate_id)
+        "UPDATE @orders SET returned_cents = returned_cents + ?, status = CASE WHEN "
+        "status = 'delivered' AND total_cents - returned_cents - ? - paid_cents <= 0 "
+        "THEN 'paid' ELSE status END WHERE order_id = ?",
+        (value, value, r.aggregate_id),
     )
-    _settle_status(db, r.aggregate_id)
     lines = [
         {
             "sku": x["sku"],

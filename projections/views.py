@@ -157,7 +157,9 @@ class PostgresChannelView(ChannelView, PostgresTrackingRecorder):
     def process(self, batch: Batch) -> list[EventRecord]:
         if not batch:
             return []
-        with self.datastore.transaction(commit=True) as curs:
+        with self.datastore.transaction(commit=True) as curs, curs.connection.pipeline():
+            # Pipeline mode: statements whose results are not read go out without waiting for
+            # the server's answer one by one.
             if not self.synchronous_commit:
                 curs.execute("SET LOCAL synchronous_commit TO OFF")
             curs.execute("SELECT pg_advisory_xact_lock(%s)", (self.write_lock,))
