@@ -37,12 +37,20 @@ class RebateSlip(Aggregate):
         issued_on: date,
         close_position: int,
         lines: list[dict[str, Any]],
+        evidence_positions: list[list[int]] | None = None,
+        evidence_digests: str = "",
+        evidence_hash: str = "",
     ) -> None:
         self.dealer_id = dealer_id
         self.period = period
         self.issued_on = issued_on
         self.close_position = close_position
         self.lines = lines
+        # Audit: the digests of the events behind the slip (runs of positions, base64 digests) and
+        # their chain hash, which the dealer can keep; `channel audit verify` checks them.
+        self.evidence_positions = evidence_positions or []
+        self.evidence_digests = evidence_digests
+        self.evidence_hash = evidence_hash
         self.status = SlipStatus.ISSUED
         self.disputes: list[dict[str, Any]] = []
         self.confirmed_on: date | None = None

@@ -99,3 +99,23 @@ def seal(previous: str, notifications: Iterable[Notification]) -> tuple[str, lis
     if pending:
         parts.append(pack(pending))
     return h.hexdigest(), parts
+
+
+def read_positions(recorder: ApplicationRecorder, positions: Iterable[int]) -> Iterator[Notification]:
+    """The stored events at the given positions (ascending), a run of consecutive ones at a time;
+    a position with no event is skipped."""
+    ordered = sorted(set(positions))
+    i = 0
+    while i < len(ordered):
+        j = i
+        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
+            j += 1
+        yield from read_range(recorder, ordered[i], ordered[j])
+        i = j + 1
+
+
+def evidence(recorder: ApplicationRecorder, positions: Iterable[int]) -> tuple[SealPart, str]:
+    """The seal of a few scattered events (those behind a rebate slip) and its hash, the chain
+    over their digests from an empty start."""
+    entries = [(n.id, event_digest(n)) for n in read_positions(recorder, positions)]
+    return pack(entries), chain_of_digests("", (d for _, d in entries))

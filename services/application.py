@@ -664,6 +664,8 @@ class ChannelLedger(Application[UUID]):
                 continue
             except AggregateNotFoundError:
                 pass
+            # Audit: seal on the slip the digests of the stored events behind it (R7), if given.
+            sealed, evidence_hash = integrity.evidence(self.recorder, slip.get("evidence", ()))
             new.append(
                 RebateSlip(
                     dealer_id=dealer_id,
@@ -671,6 +673,9 @@ class ChannelLedger(Application[UUID]):
                     issued_on=issued_on,
                     close_position=close_position,
                     lines=list(slip["lines"]),
+                    evidence_positions=sealed.positions,
+                    evidence_digests=sealed.digests,
+                    evidence_hash=evidence_hash,
                 )
             )
         return Done(new, self._save(*new) if new else None, created=bool(new))

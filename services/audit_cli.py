@@ -165,6 +165,9 @@ def _verify_text(result: Verification) -> str:
                      "events": high - low + 1, "chain": "-",
                      "result": "after the last close: not covered"})
     lines = [output.table(rows, ["close", "positions", "events", "chain", "result"]), ""]
+    slip_findings = [f for f in result.findings if "rebate slip" in f.message]
+    lines.append(f"rebate slips: {result.slips} checked against the events they sealed"
+                 + (f", {len(slip_findings)} finding(s)" if slip_findings else ", all intact"))
     lines.extend(f"- {f.message}" for f in result.all_findings)
     for c in result.closes:
         if c.more:

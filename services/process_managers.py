@@ -8,6 +8,7 @@ import logging
 from datetime import date
 
 from domain.values import Month
+from projections.evidence import slip_positions
 from projections.queries import Reports
 from projections.views import ChannelView
 from services.application import ChannelLedger
@@ -43,6 +44,8 @@ class PeriodCloseManager:
 
     def follow_up(self, month: Month, close_position: int, closed_on: date) -> int | None:
         slips = self.reports.closing_slips(month, close_position)
+        for slip in slips:  # the events behind each slip, whose digests the slip records (audit)
+            slip["evidence"] = slip_positions(self.view, slip["dealer_id"], month, close_position)
         issued = self.app.issue_slips(str(month), closed_on, close_position, slips)
         allocations = self.reports.spare_allocation(month, close_position)
         allocated = self.app.allocate_spare_parts_month(str(month), allocations)

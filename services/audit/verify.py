@@ -18,6 +18,7 @@ from eventsourcing.persistence import Notification
 
 from domain.ids import CALENDAR_ID
 from domain.log_seal import LogSeal
+from domain.rebate_slip import RebateSlip
 from domain.values import Month
 from infra import integrity
 from services.audit.progress import Progress
@@ -75,6 +76,7 @@ class Verification:
     head: int
     closes: list[CloseCheck] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)  # not tied to one close's range
+    slips: int = 0  # rebate slips whose evidence was checked
 
     @property
     def covered_to(self) -> int:
@@ -117,6 +119,7 @@ class Verification:
             "last_chain_hash": self.last_hash,
             "first": first.as_dict() if first else None,
             "closes": [c.as_dict() for c in self.closes],
+            "slips_checked": self.slips,
             "findings": [f.as_dict() for f in self.findings],
         }
 
@@ -213,6 +216,7 @@ class Verifier:
             previous_hash, expected_from = close.chain_hash, close.covers_to + 1
         bar.finish()
         self._check_orphan_seal(closes, result)
+        self._check_slips(result)
         return result
 
     def _check_range(self, close: Close, check: CloseCheck, bar: Progress) -> None:
@@ -308,6 +312,49 @@ class Verifier:
                 except Exception:
                     months.append("?")
             start = found[-1].id + 1
+
+
+    # --- the rebate slips' evidence -------------------------------------------------------------
+
+    def _check_slips(self, result: Verification) -> None:
+        """Each slip sealed the digests of the events behind it: they must still be stored as
+        they were. Names the slips an alteration touches (their money rests on it)."""
+        topic = f"{RebateSlip.__module__}:RebateSlip.Issued"
+        start = 1
+        while True:
+            found = self.recorder.select_notifications(start=start, limit=500, topics=[topic])
+            if not found:
+                return
+            for n in found:
+                result.slips += 1
+                self._check_slip(n, result)
+            start = found[-1].id + 1
+
+    def _check_slip(self, n: Notification, result: Verification) -> None:
+        try:
+            e: Any = self.mapper.to_domain_event(n)
+            label = f"the rebate slip of {e.period} for dealer {e.dealer_id}"
+            part = integrity.SealPart([list(r) for r in e.evidence_positions or []],
+                                      str(e.evidence_digests))
+            sealed = list(part.entries())
+        except Exception as exc:
+            result.findings.append(Finding(
+                "slip", f"the rebate slip at position {n.id} cannot be read: {type(exc).__name__}"))
+            return
+        if integrity.chain_of_digests("", (d for _, d in sealed)) != e.evidence_hash:
+            result.findings.append(Finding(
+                "slip", f"{label} (position {n.id}): its evidence does not give its hash"))
+        stored = {m.id: m for m in integrity.read_positions(self.recorder, [p for p, _ in sealed])}
+        for position, digest in sealed:
+            event = stored.get(position)
+            if event is None:
+                result.findings.append(Finding(
+                    "removed", f"position {position} was removed: {label} rests on it",
+                    position=position))
+            elif integrity.event_digest(event) != digest:
+                result.findings.append(Finding(
+                    "altered", f"position {position} ({describe(event)}) was altered: {label} "
+                    "rests on it", position=position))
 
 
 def verify(app: Application[Any], *, progress: bool = False) -> Verification:

@@ -14,8 +14,10 @@ import pytest
 
 from domain.log_seal import LogSeal
 from infra import integrity
+from infra.settings import load
 from services.application import ChannelLedger
 from services.audit.verify import verify
+from services.runtime import build_runtime
 from tests.builders import app_for_url, fulfil, onboard, publish_prices
 from tests.integration.audit_helpers import (
     delete_event,
@@ -175,3 +177,36 @@ def test_o6_a_rewritten_chain_passes_verify_alone_but_fails_against_a_hash_kept_
                                "--expect", f"2026-02:{kept}")
     assert code == 1
     assert "the log was rewritten" in out
+
+
+def test_r5_r7_verify_names_the_rebate_slips_an_altered_delivery_is_behind(
+    url: str, capsys: Any
+) -> None:
+    """Each slip seals the digests of the events behind it (deliveries, returns, agreement, tier):
+    an altered delivery is named with the slips whose money rests on it."""
+    runtime = build_runtime(load().with_database(url))
+    try:
+        orders = short_history(runtime.app)
+        runtime.refresh()
+        slips = runtime.reports.slips()
+        target = position_of(runtime.app, "Order.Delivered", orders["east-first"])
+        east_id = runtime.app.get_order(orders["east-first"]).dealer_id
+    finally:
+        runtime.close()
+    east = next(s for s in slips if s["period"] == "2026-01" and s["dealer_id"] == east_id)
+    ledger = app_for_url(url)
+    try:
+        slip = ledger.get_slip(east["slip_id"])
+        assert slip.evidence_hash and target in [
+            p for first, last in slip.evidence_positions for p in range(first, last + 1)]
+        assert check(ledger).ok and check(ledger).slips == len(slips)
+        tamper_state(url, target, b'"700.00"', b'"70.00"')
+        result = check(ledger)
+    finally:
+        ledger.close()
+    named = [f for f in result.findings if f.position == target]
+    assert [f.kind for f in named] == ["altered"]
+    assert f"the rebate slip of 2026-01 for dealer {east['dealer_id']}" in named[0].message
+    assert result.first.position == target
+    code, out, _ = run_channel(capsys, "audit", "verify", "--database", url, "--no-progress")
+    assert code == 1 and "rebate slips: 4 checked against the events they sealed, 1 finding" in out
