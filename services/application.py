@@ -48,6 +48,20 @@ class Done(Generic[T]):
     created: bool = False
 
 
+def _check_text(value: object, where: str) -> None:
+    """Text is stored as it is given; a NUL cannot be stored in PostgreSQL text columns of the
+    read models, and other control characters have no business in business data."""
+    if isinstance(value, str):
+        if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
+            raise InvalidInputError(f"{where}: control characters are not allowed", field=where)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(item, f"{where}.{key}")
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _check_text(item, f"{where}[{index}]")
+
+
 def command(method: Callable[P, Done[T]]) -> Callable[P, Done[T]]:
     """Re-run a use case after an optimistic-concurrency conflict: it reloads what it reads, so
     the retry decides on fresh state (D4 under concurrent requests)."""
@@ -56,6 +70,10 @@ def command(method: Callable[P, Done[T]]) -> Callable[P, Done[T]]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> Done[T]:
         app = args[0]
         assert isinstance(app, ChannelLedger)
+        for index, arg in enumerate(args[1:]):
+            _check_text(arg, f"argument {index + 1}")
+        for name, arg in kwargs.items():
+            _check_text(arg, name)
         for attempt in range(app.command_attempts):
             try:
                 return method(*args, **kwargs)

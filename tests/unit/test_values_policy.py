@@ -283,3 +283,16 @@ def test_policy_versions_must_start_on_different_days_with_different_ids() -> No
         PolicyBook.from_mapping({"versions": []})
     with pytest.raises(InvalidInputError):
         PolicyBook.from_mapping({})
+
+
+def test_commands_refuse_control_characters_in_text_and_write_nothing() -> None:
+    from domain.errors import InvalidInputError
+    from tests.builders import memory_app, writes_nothing
+
+    app = memory_app()
+    with writes_nothing(app), pytest.raises(InvalidInputError) as refused:
+        app.register_dealer("Null\x00Corp", "east", "A", "wang", "x@example.cn")
+    assert "control characters" in refused.value.message
+    with writes_nothing(app), pytest.raises(InvalidInputError) as refused:
+        app.register_dealer(name="Acme", region="east", tier="A", salesperson="w\x07", contact="c")
+    assert refused.value.field == "salesperson"
