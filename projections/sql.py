@@ -4,7 +4,7 @@ PostgreSQL) and `?` a parameter; `Db` runs such statements on either database's 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -38,9 +38,13 @@ def _translate(dialect: Dialect, statement: str) -> str:
 class Db:
     """A cursor plus its dialect. Rows are mappings (column name → value) on both databases."""
 
-    def __init__(self, cursor: Any, dialect: Dialect):
+    def __init__(self, cursor: Any, dialect: Dialect, reader: Callable[[], Any] | None = None):
         self.cursor = cursor
         self.dialect = dialect
+        # Statements whose rows are read run on a cursor of their own from `reader`: in
+        # PostgreSQL's pipeline mode a cursor with several statements in flight may hand back
+        # another statement's result.
+        self.reader = reader
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
         self.cursor.execute(self.dialect.translate(statement), self._params(params))
@@ -54,18 +58,18 @@ class Db:
         if self.dialect.kind != "postgres":
             return tuple(params)
         # PostgreSQL text cannot hold NUL; an event carrying one must not stall the projection.
-        return tuple(
-            p.replace("\x00", "\ufffd") if isinstance(p, str) and "\x00" in p else p
-            for p in params
-        )
+        return tuple(p.replace("\x00", "\ufffd") if isinstance(p, str) and "\x00" in p else p for p in params)
+
+    def _query(self, statement: str, params: Sequence[Any]) -> Any:
+        cursor = self.reader() if self.reader is not None else self.cursor
+        cursor.execute(self.dialect.translate(statement), self._params(params))
+        return cursor
 
     def all(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
-        self.execute(statement, params)
-        return list(self.cursor.fetchall())
+        return list(self._query(statement, params).fetchall())
 
     def one(self, statement: str, params: Sequence[Any] = ()) -> Any:
-        self.execute(statement, params)
-        return self.cursor.fetchone()
+        return self._query(statement, params).fetchone()
 
     def scalar(self, statement: str, params: Sequence[Any] = ()) -> Any:
         row = self.one(statement, params)

@@ -72,15 +72,16 @@ class ChannelView(TrackingRecorder, ABC):
                 sleep(min(pause, remaining))
             pause = min(pause * 2, 0.05)
 
-    def _apply(self, db: Db, cursor: Any, batch: Batch) -> list[EventRecord]:
+    def _apply(self, db: Db, cursor: Callable[[], Any], batch: Batch) -> list[EventRecord]:
+        """`cursor()` gives the cursor for the library's tracking statements."""
         name = batch[0][1].application_name
         # Read inside the write transaction: events another feeder applied meanwhile are skipped.
-        current = self._max_tracking_id(name, cursor) or 0  # type: ignore[attr-defined]
+        current = self._max_tracking_id(name, cursor()) or 0  # type: ignore[attr-defined]
         todo = [(r, t) for r, t in batch if t.notification_id > current]
         for record, _ in todo:
             model.apply(db, record)
         if todo:
-            self._insert_tracking(cursor, todo[-1][1])  # type: ignore[attr-defined]
+            self._insert_tracking(cursor(), todo[-1][1])  # type: ignore[attr-defined]
         return [r for r, _ in todo]
 
     def _notify(self, applied: list[EventRecord]) -> None:
@@ -110,7 +111,7 @@ class SQLiteChannelView(ChannelView, SQLiteTrackingRecorder):
             # IMMEDIATE takes the write lock first, so the tracking read below cannot go stale.
             cursor.execute("BEGIN IMMEDIATE")
             try:
-                applied = self._apply(Db(cursor, self.dialect), cursor, batch)
+                applied = self._apply(Db(cursor, self.dialect), lambda: cursor, batch)
             except BaseException:
                 conn.rollback()
                 raise
@@ -163,7 +164,8 @@ class PostgresChannelView(ChannelView, PostgresTrackingRecorder):
             if not self.synchronous_commit:
                 curs.execute("SET LOCAL synchronous_commit TO OFF")
             curs.execute("SELECT pg_advisory_xact_lock(%s)", (self.write_lock,))
-            applied = self._apply(Db(curs, self.dialect), curs, batch)
+            conn = curs.connection
+            applied = self._apply(Db(curs, self.dialect, reader=conn.cursor), conn.cursor, batch)
         self._notify(applied)
         return applied
 
