@@ -49,8 +49,10 @@ def reports_for(audit: Audit, args: argparse.Namespace) -> Iterator[tuple[Report
 
 
 def _basis_line(basis: dict[str, Any]) -> str:
-    line = f"from the {basis['source']} at position {basis['position']:,} (log head {basis['head']:,})"
-    if basis["source"] == "live read model" and basis["position"] < basis["head"]:
+    if basis["source"] != "live read model":
+        return f"from {basis['source']} (log head {basis['head']:,})"
+    line = f"from the live read model at position {basis['position']:,} (log head {basis['head']:,})"
+    if basis["position"] < basis["head"]:
         line += f"; the read model is {basis['head'] - basis['position']:,} events behind the log"
     return line
 

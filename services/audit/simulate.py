@@ -202,8 +202,10 @@ def simulation_text(s: Simulation) -> str:
              "paid": d.paid, "proposed": d.proposed, "difference": d.difference}
             for d in s.dealers]
     total = s.total
-    rows.append({"dealer": "TOTAL", "paid": total.paid, "proposed": total.proposed,
-                 "difference": total.difference})
+    rows.append({"dealer": "TOTAL", **{
+        column: sum((r[column] for r in rows), ZERO)
+        for column in ("monthly paid", "monthly proposed", "quarterly paid", "quarterly proposed")
+    }, "paid": total.paid, "proposed": total.proposed, "difference": total.difference})
     lines += ["", output.table(rows, ["dealer", "monthly paid", "monthly proposed",
                                       "quarterly paid", "quarterly proposed", "paid", "proposed",
                                       "difference"])]
