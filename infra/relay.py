@@ -33,6 +33,8 @@ from infra.persistence import Database
 log = logging.getLogger("channel.relay")
 
 HEADERS = [("content-type", CONTENT_TYPE.encode())]
+# The relay and each consumer work from one thread: small PostgreSQL connection pools.
+SMALL_POOL = {"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "2"}
 
 
 class RelayError(RuntimeError):
@@ -154,6 +156,17 @@ class RelayStore:
         return statement.replace("?", "%s") if self.database.is_postgres else statement
 
     def _create(self) -> None:
+        for attempt in range(5):
+            try:
+                self._create_tables()
+                return
+            except psycopg.errors.UniqueViolation:
+                # Another process created them at the same moment (CREATE TABLE IF NOT EXISTS
+                # is not safe against that on PostgreSQL): they exist now.
+                time.sleep(0.1 * (attempt + 1))
+        self._create_tables()
+
+    def _create_tables(self) -> None:
         with self._transaction() as cursor:
             cursor.execute(self._sql(
                 "CREATE TABLE IF NOT EXISTS @relay (topic TEXT PRIMARY KEY, position BIGINT NOT "
@@ -208,7 +221,7 @@ class KafkaOptions:
     topic: str
     partitions: int  # for a topic the relay creates
     idempotence: str = "auto"  # "auto" (the client decides from the broker), "true" or "false"
-    max_in_flight: int = 5  # bounded; 1 when idempotence is off, to keep per-partition order
+    max_in_flight: int = 1  # bounded (≤ 5); forced to 1 without idempotence, to keep order
     linger_ms: int = 5
     request_timeout_ms: int = 10_000
     client_id: str = "channel-relay"

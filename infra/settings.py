@@ -47,7 +47,7 @@ class Settings:
         default_factory=lambda: _env("CHANNEL_KAFKA_IDEMPOTENCE", "auto")
     )
     CHANNEL_KAFKA_MAX_IN_FLIGHT: int = field(
-        default_factory=lambda: int(_env("CHANNEL_KAFKA_MAX_IN_FLIGHT", "5"))
+        default_factory=lambda: int(_env("CHANNEL_KAFKA_MAX_IN_FLIGHT", "1"))
     )
     # Consumer-group timings; short, so a group forms in seconds (docs/kafka.md).
     CHANNEL_KAFKA_MAX_POLL_INTERVAL_MS: int = field(

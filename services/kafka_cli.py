@@ -40,6 +40,8 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     consume.add_argument("--dead-letter-topic",
                          help="where messages that fail the schema go "
                               "(CHANNEL_KAFKA_DEAD_LETTER_TOPIC)")
+    consume.add_argument("--max-poll-records", type=int, default=500,
+                         help="records per poll, at most (default: 500)")
     consume.set_defaults(func=run_consume)
 
 
@@ -59,8 +61,9 @@ def _on_signals(stop: Callable[[], None]) -> None:
 
 
 def run_relay(args: argparse.Namespace, settings: Settings) -> int:
-    from infra.relay import KafkaOptions, Relay
-    from services.bootstrap import build_application
+    from infra.policy_file import load_policy
+    from infra.relay import SMALL_POOL, KafkaOptions, Relay
+    from services.application import ChannelLedger
 
     _logging(args.verbose)
     options = KafkaOptions(
@@ -70,8 +73,11 @@ def run_relay(args: argparse.Namespace, settings: Settings) -> int:
         idempotence=settings.CHANNEL_KAFKA_IDEMPOTENCE,
         max_in_flight=settings.CHANNEL_KAFKA_MAX_IN_FLIGHT,
     )
-    app = build_application(settings)
-    relay = Relay(app, parse_database_url(settings.CHANNEL_DATABASE_URL), options,
+    database = parse_database_url(settings.CHANNEL_DATABASE_URL)
+    # The relay only reads the log, from one thread: a small pool.
+    env = {**database.eventsourcing_env(), **(SMALL_POOL if database.is_postgres else {})}
+    app = ChannelLedger(env, policy=load_policy(settings.CHANNEL_POLICY_FILE))
+    relay = Relay(app, database, options,
                   batch_size=args.batch or settings.CHANNEL_RELAY_BATCH)
     _on_signals(relay.stop)
     if args.republish:
@@ -101,6 +107,7 @@ def run_consume(args: argparse.Namespace, settings: Settings) -> int:
         max_poll_interval_ms=settings.CHANNEL_KAFKA_MAX_POLL_INTERVAL_MS,
         session_timeout_ms=settings.CHANNEL_KAFKA_SESSION_TIMEOUT_MS,
         heartbeat_interval_ms=settings.CHANNEL_KAFKA_HEARTBEAT_INTERVAL_MS,
+        max_poll_records=args.max_poll_records,
     )
     url = args.reporting_database or settings.CHANNEL_REPORTING_DATABASE_URL
     view = open_reporting_view(url)

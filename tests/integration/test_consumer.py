@@ -1,0 +1,267 @@
+"""The reporting consumer on a real broker and PostgreSQL: offsets stored with the rows, Kafka's
+commits only a hint, duplicates and replays change nothing, a poison message is dead-lettered,
+a consumer killed mid-batch counts nothing twice, an event for all dealers is applied once."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.structs import OffsetAndMetadata
+
+from domain.values import Month
+from infra.persistence import parse_database_url
+from infra.relay import KafkaOptions, Relay
+from services.consumer import (
+    ConsumerOptions,
+    ReportingConsumer,
+    open_reporting_view,
+)
+from tests.builders import app_for_url
+from tests.integration.kafka_scenario import (
+    SMALL_POOLS,
+    Deployment,
+    Scenario,
+    connection,
+    read_topic,
+    reporting_tables,
+    scenario,
+    wait_for,
+)
+from tests.support.kafka import Broker, create_topic, unique_topic_name
+from tests.support.postgres import isolated_schema
+
+
+@pytest.fixture(autouse=True)
+def small_pools(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in SMALL_POOLS.items():
+        monkeypatch.setenv(key, value)
+
+
+@pytest.fixture
+def deployment(pg_url: str, postgres_server: str, kafka_broker: Broker, kafka_topic: str,
+               tmp_path: Path) -> Iterator[Deployment]:
+    with isolated_schema(postgres_server, "reporting") as reporting_url:
+        made = Deployment(pg_url, reporting_url, kafka_broker.bootstrap, kafka_topic, tmp_path)
+        try:
+            yield made
+        finally:
+            made.close()
+
+
+@pytest.fixture
+def business(deployment: Deployment) -> Iterator[Scenario]:
+    made = scenario(deployment.store_url)
+    try:
+        made.start(dealers=5)
+        made.month(Month(2026, 1), orders=2, close=True)
+        yield made
+    finally:
+        made.runtime.close()
+
+
+def publish(deployment: Deployment, topic: str | None = None) -> Relay:
+    """Publish the whole log with an in-process relay."""
+    relay = Relay(app_for_url(deployment.store_url), parse_database_url(deployment.store_url),
+                  KafkaOptions(bootstrap=deployment.bootstrap, topic=topic or deployment.topic,
+                               partitions=3))
+    try:
+        relay.run(until=relay.app.recorder.max_notification_id() or 0)
+    finally:
+        relay.close()
+        relay.app.close()
+    return relay
+
+
+class Running:
+    """A ReportingConsumer on a thread (group member, or on the given partitions alone)."""
+
+    def __init__(self, deployment: Deployment, *, partitions: list[int] | None = None,
+                 topic: str | None = None) -> None:
+        self.view = open_reporting_view(deployment.reporting_url)
+        options = ConsumerOptions(bootstrap=deployment.bootstrap,
+                                  topic=topic or deployment.topic, group=deployment.group,
+                                  dead_letter_topic=deployment.dead_letter_topic)
+        self.consumer = ReportingConsumer(self.view, options)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, args=(partitions,), daemon=True)
+        self.thread.start()
+
+    def _run(self, partitions: list[int] | None) -> None:
+        try:
+            self.consumer.run(partitions)
+        except BaseException as e:  # surfaced by stop()
+            self.error = e
+
+    def stop(self) -> None:
+        self.consumer.stop()
+        self.thread.join(timeout=30)
+        self.view.datastore.close()
+        if self.error is not None:
+            raise self.error
+
+
+@pytest.fixture
+def running(deployment: Deployment) -> Iterator[Callable[..., Running]]:
+    started: list[Running] = []
+
+    def start(**kwargs: Any) -> Running:
+        started.append(Running(deployment, **kwargs))
+        return started[-1]
+
+    yield start
+    for consumer in started:
+        consumer.stop()
+
+
+def test_each_partitions_offset_is_stored_with_its_rows_and_a_restart_seeks_there(
+    deployment: Deployment, business: Scenario, running: Callable[..., Running],
+) -> None:
+    publish(deployment)
+    first = running()
+    wait_for(deployment.consumed_all, "the consumer applies every partition")
+    first.stop()
+    topic = read_topic(deployment.bootstrap, deployment.topic)
+    with connection(deployment.reporting_url) as conn:
+        stored = dict(conn.execute(
+            "SELECT kafka_partition, next_offset FROM channel_consumer_offsets WHERE topic = %s",
+            (deployment.topic,)).fetchall())
+    assert stored == {p: messages[-1].offset + 1 for p, messages in topic.items()}
+
+    business.month(Month(2026, 2), orders=1, close=True)
+    publish(deployment)
+    second = running()
+    wait_for(deployment.consumed_all, "the restarted consumer applies the new events")
+    assert second.consumer.counters.duplicates == 0  # it started where the rows end
+    assert second.consumer.counters.applied > 0
+    assert reporting_tables(deployment.reporting_url) == business.in_process_tables()
+
+
+def test_the_groups_committed_offsets_are_only_a_hint_the_reporting_database_decides(
+    deployment: Deployment, business: Scenario, running: Callable[..., Running],
+) -> None:
+    publish(deployment)
+    # Someone committed the group's offsets at the end of every partition: were they trusted,
+    # the empty reporting database would stay empty.
+    topic = read_topic(deployment.bootstrap, deployment.topic)
+    committer = KafkaConsumer(bootstrap_servers=deployment.bootstrap, group_id=deployment.group,
+                              enable_auto_commit=False)
+    committer.commit({TopicPartition(deployment.topic, p): OffsetAndMetadata(
+        messages[-1].offset + 1, "", -1) for p, messages in topic.items()})
+    committer.close()
+
+    running()
+    wait_for(deployment.consumed_all, "the consumer applies every partition")
+    assert reporting_tables(deployment.reporting_url) == business.in_process_tables()
+
+
+def test_duplicated_and_replayed_messages_change_nothing(
+    deployment: Deployment, business: Scenario, running: Callable[..., Running],
+) -> None:
+    relay = publish(deployment)
+    consumer = running()
+    wait_for(deployment.consumed_all, "the consumer applies every partition")
+    applied = consumer.consumer.counters.applied
+    before = reporting_tables(deployment.reporting_url)
+
+    relay.start_over("the test republishes everything")  # every message a second time
+    again = publish(deployment)
+    wait_for(lambda: consumer.consumer.counters.duplicates >= again.published,
+             "the consumer reads the republished messages")
+    assert consumer.consumer.counters.applied == applied
+    assert reporting_tables(deployment.reporting_url) == before == business.in_process_tables()
+
+
+def test_two_consumers_of_one_reporting_database_apply_an_event_for_all_dealers_once(
+    deployment: Deployment, business: Scenario, running: Callable[..., Running],
+) -> None:
+    publish(deployment)
+    one, other = running(partitions=[0]), running(partitions=[1, 2])
+    wait_for(deployment.consumed_all, "the two consumers apply every partition")
+
+    topic = read_topic(deployment.bootstrap, deployment.topic)
+    broadcast = {m.envelope.position for m in topic[0] if m.envelope and m.envelope.broadcast}
+    assert len(broadcast) >= 3  # price list, calendar, close, seal
+    counts = one.consumer.counters, other.consumer.counters
+    assert counts[0].broadcast_applied + counts[1].broadcast_applied == len(broadcast)
+    assert reporting_tables(deployment.reporting_url) == business.in_process_tables()
+
+
+def test_a_poison_message_is_dead_lettered_with_a_log_line_naming_it_and_the_rest_processed(
+    deployment: Deployment, business: Scenario, running: Callable[..., Running],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    publish(deployment)
+    producer = KafkaProducer(bootstrap_servers=deployment.bootstrap, acks="all")
+    poisons = [producer.send(deployment.topic, value=value, key=b"x", partition=p).get(10)
+               for p, value in ((0, b"{not json"), (1, b'{"specversion": "1.0"}'))]
+    producer.close()
+    business.month(Month(2026, 2), orders=1, close=True)  # valid messages after the poison
+    publish(deployment)
+
+    with caplog.at_level("ERROR", logger="channel.consume"):
+        consumer = running()
+        wait_for(deployment.consumed_all, "the consumer applies every partition")
+    assert reporting_tables(deployment.reporting_url) == business.in_process_tables()
+    assert consumer.consumer.counters.dead_lettered == 2
+    for poison in poisons:
+        named = f"{deployment.topic}[{poison.partition}]@{poison.offset}"
+        assert any(named in r.getMessage() and deployment.dead_letter_topic in r.getMessage()
+                   for r in caplog.records), caplog.text
+
+    dead = read_topic(deployment.bootstrap, deployment.dead_letter_topic, partitions=1)[0]
+    assert sorted(m.value for m in dead) == sorted([b"{not json", b'{"specversion": "1.0"}'])
+
+
+def test_a_consumer_killed_mid_batch_and_restarted_counts_nothing_twice(
+    deployment: Deployment, business: Scenario,
+) -> None:
+    business.month(Month(2026, 2), orders=3, close=True)  # a longer backlog
+    publish(deployment)
+    total = sum(deployment.published_positions().values())
+    killed = deployment.start("consume", "--max-poll-records", "2", name="consumer-1")
+    wait_for(lambda: sum(deployment.reporting_positions().values()) > 0,
+             "the consumer starts applying", deployment=deployment, every=0.01)
+    killed.kill()  # kill -9 while it works through the backlog, two records a transaction
+    assert sum(deployment.reporting_positions().values()) < total, "killed before the end"
+
+    deployment.start("consume", name="consumer-2")
+    wait_for(deployment.consumed_all, "the restarted consumer applies every partition",
+             deployment=deployment)
+    assert reporting_tables(deployment.reporting_url) == business.in_process_tables()
+
+
+def test_a_gap_in_a_partition_makes_the_consumer_read_it_again_and_skip_the_orphan(
+    deployment: Deployment, business: Scenario, kafka_broker: Broker,
+    running: Callable[..., Running],
+) -> None:
+    """As after a broker that lost its log: a message whose predecessor was never seen comes
+    first (sent before the relay noticed the loss); the whole chain follows it."""
+    publish(deployment)
+    original = read_topic(deployment.bootstrap, deployment.topic)
+    copy = unique_topic_name("gap")
+    create_topic(kafka_broker.bootstrap, copy, partitions=3)
+    producer = KafkaProducer(bootstrap_servers=deployment.bootstrap, acks="all")
+    orphan = next(m for m in original[0] if m.envelope and m.envelope.predecessor > 0)
+    producer.send(copy, value=orphan.value, key=orphan.key, partition=0)
+    for p, messages in original.items():
+        for m in messages:
+            producer.send(copy, value=m.value, key=m.key, partition=p)
+    producer.flush()
+    producer.close()
+
+    consumer = running(topic=copy)
+    published = {p: ms[-1].envelope.position for p, ms in original.items() if ms[-1].envelope}
+    view = consumer.view
+
+    def caught_up() -> bool:
+        return all((view.max_tracking_id(f"kafka:{copy}:{p}") or 0) >= pos
+                   for p, pos in published.items())
+
+    wait_for(caught_up, "the consumer applies the copied partitions")
+    assert consumer.consumer.counters.rewinds == 1 and consumer.consumer.counters.orphans == 1
+    assert reporting_tables(deployment.reporting_url) == business.in_process_tables()
