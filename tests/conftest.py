@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 
 from tests.support import unavailable
 from tests.support.kafka import (
@@ -16,6 +18,12 @@ from tests.support.kafka import (
     unique_topic_name,
 )
 from tests.support.postgres import PostgresUnavailable, find_postgres_server, isolated_schema
+
+# CI runs the same examples every time (a red CI must be a real regression, reproducible at once);
+# developers' runs explore new ones.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 _MARKERS = {"postgres": ("postgres_server", "pg_url"),
             "kafka": ("kafka_broker", "kafka_bootstrap", "kafka_topic")}
