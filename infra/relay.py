@@ -19,7 +19,7 @@ from uuid import UUID
 
 import psycopg
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import Notification
+from eventsourcing.persistence import Notification, PersistenceError
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError, UnknownTopicOrPartitionError
@@ -79,15 +79,20 @@ class PartitionKeys:
     def key_for(self, event: Any) -> str | None:
         if isinstance(event, Dealer.Event):
             return str(event.originator_id)
-        named = getattr(event, "dealer_id", None)  # the roster's seats and repair centres
-        if named is not None:
-            return str(named)
         aggregate_id: UUID = event.originator_id
-        if aggregate_id in self._keys:
+        if isinstance(event, Aggregate.Created):
+            key = self._remember(aggregate_id, _key_of_creation(event))
+        elif aggregate_id in self._keys:
             self._keys.move_to_end(aggregate_id)
-            return self._keys[aggregate_id]
-        created = event if isinstance(event, Aggregate.Created) else self._load_first(aggregate_id)
-        key = _key_of_creation(created)
+            key = self._keys[aggregate_id]
+        else:
+            key = self._remember(aggregate_id, _key_of_creation(self._load_first(aggregate_id)))
+        if key is None:  # the roster's seat and repair-centre events name their dealer
+            named = getattr(event, "dealer_id", None)
+            return None if named is None else str(named)
+        return key
+
+    def _remember(self, aggregate_id: UUID, key: str | None) -> str | None:
         self._keys[aggregate_id] = key
         if len(self._keys) > self._capacity:
             self._keys.popitem(last=False)
@@ -302,6 +307,12 @@ def delete_topic(options: KafkaOptions) -> None:
 # --- the relay ---------------------------------------------------------------------------------
 
 
+def _backoff(failures: int) -> float:
+    """Seconds before the next attempt: doubling from 0.2 s up to 5 s, jittered."""
+    return min(5.0, 0.1 * 2 ** min(failures, 6)) * random.uniform(0.5, 1.0)
+
+
+
 class Relay:
     """Publishes the store's notification log to Kafka, in order, at least once.
 
@@ -336,32 +347,50 @@ class Relay:
 
     def run(self, *, until: int | None = None) -> None:
         """Publish until stopped (or, with `until`, until that log position is published).
-        While the broker is unreachable it retries with backoff; it never skips an event."""
+        While the broker or the database is unreachable it retries with backoff; it never skips
+        an event."""
         failures = 0
-        with self._waiter() as wait:
+        try:
             while not self.stopping.is_set():
                 try:
-                    if self._needs_check or time.monotonic() - self._verified_at > self.verify_seconds:
-                        self.check_topic()
-                    count = self.publish_next()
-                    failures = 0
-                except BrokerLostData as e:
-                    self.start_over(str(e))
-                    continue
-                except (KafkaError, OSError, TimeoutError) as e:
+                    with self._waiter() as wait:
+                        if self._follow(wait, until):
+                            return
+                except (PersistenceError, psycopg.Error, sqlite3.Error) as e:
                     failures += 1
-                    delay = min(5.0, 0.2 * 2 ** min(failures, 5)) * random.uniform(0.5, 1.0)
-                    log.warning("relay: broker unavailable (%s: %s); retrying in %.1fs from "
+                    delay = _backoff(failures)
+                    log.warning("relay: database unavailable (%s: %s); retrying in %.1fs from "
                                 "position %d", type(e).__name__, e, delay, self.state.position + 1)
-                    self._drop_producer()
-                    self._needs_check = True
                     self.stopping.wait(delay)
-                    continue
-                if until is not None and self.state.position >= until:
-                    return
-                if count == 0:
-                    wait(self.idle_seconds)
-        self._drop_producer()
+        finally:
+            self._drop_producer()
+
+    def _follow(self, wait: Callable[[float], None], until: int | None) -> bool:
+        """Publish batch after batch; True once `until` is published."""
+        failures = 0
+        while not self.stopping.is_set():
+            try:
+                if self._needs_check or time.monotonic() - self._verified_at > self.verify_seconds:
+                    self.check_topic()
+                count = self.publish_next()
+                failures = 0
+            except BrokerLostData as e:
+                self.start_over(str(e))
+                continue
+            except (KafkaError, OSError, TimeoutError) as e:
+                failures += 1
+                delay = _backoff(failures)
+                log.warning("relay: broker unavailable (%s: %s); retrying in %.1fs from "
+                            "position %d", type(e).__name__, e, delay, self.state.position + 1)
+                self._drop_producer()
+                self._needs_check = True
+                self.stopping.wait(delay)
+                continue
+            if until is not None and self.state.position >= until:
+                return True
+            if count == 0:
+                wait(self.idle_seconds)
+        return False
 
     def stop(self) -> None:
         self.stopping.set()
