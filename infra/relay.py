@@ -33,6 +33,7 @@ from infra.persistence import Database
 log = logging.getLogger("channel.relay")
 
 HEADERS = [("content-type", CONTENT_TYPE.encode())]
+ON, OFF = {"on", "true", "yes", "1"}, {"off", "false", "no", "0"}
 # The relay and each consumer work from one thread: small PostgreSQL connection pools.
 SMALL_POOL = {"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "2"}
 
@@ -225,7 +226,7 @@ class KafkaOptions:
     bootstrap: str
     topic: str
     partitions: int  # for a topic the relay creates
-    idempotence: str = "auto"  # "auto" (the client decides from the broker), "true" or "false"
+    idempotence: str = "auto"  # "auto" (the client decides from the broker), "on" or "off"
     max_in_flight: int = 1  # bounded (≤ 5); forced to 1 without idempotence, to keep order
     linger_ms: int = 5
     request_timeout_ms: int = 10_000
@@ -245,12 +246,16 @@ class KafkaOptions:
             "reconnect_backoff_max_ms": 2000,
             "allow_auto_create_topics": False,
         }
-        if self.idempotence == "false":
+        mode = self.idempotence.strip().lower()
+        if mode in OFF:
             config.update(enable_idempotence=False, max_in_flight_requests_per_connection=1)
         else:
-            config["max_in_flight_requests_per_connection"] = min(self.max_in_flight, 5)
-            if self.idempotence == "true":
+            config["max_in_flight_requests_per_connection"] = max(1, min(self.max_in_flight, 5))
+            if mode in ON:
                 config["enable_idempotence"] = True
+            elif mode != "auto":
+                raise RelayError(f"CHANNEL_KAFKA_IDEMPOTENCE: {self.idempotence!r} is not auto, "
+                                 "on or off")
         producer = KafkaProducer(**config)
         if not producer.config["enable_idempotence"]:
             # Without idempotence a retried batch could overtake the next: one at a time.

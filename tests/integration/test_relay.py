@@ -10,7 +10,7 @@ import pytest
 
 from domain.values import Month
 from infra.persistence import parse_database_url
-from infra.relay import KafkaOptions, Relay, partition_for
+from infra.relay import KafkaOptions, Relay, RelayError, partition_for
 from tests.builders import app_for_url
 from tests.integration.kafka_scenario import SMALL_POOLS, Message, positions_in, read_topic, scenario
 from tests.support.kafka import Broker
@@ -104,3 +104,25 @@ def test_a_new_relay_resumes_from_the_recorded_position_without_publishing_twice
     topic = read_topic(kafka_broker.bootstrap, kafka_topic)
     check_contract(topic, business.head)  # strictly increasing: nothing published twice
     assert published + second.published == sum(len(ms) for ms in topic.values())
+
+
+@pytest.mark.parametrize(("mode", "idempotent"), [("auto", True), ("on", True), ("off", False)])
+def test_the_relays_producer_waits_for_all_replicas_and_keeps_partition_order(
+    kafka_bootstrap: str, kafka_topic: str, mode: str, idempotent: bool,
+) -> None:
+    options = KafkaOptions(bootstrap=kafka_bootstrap, topic=kafka_topic, partitions=PARTITIONS,
+                           idempotence=mode, max_in_flight=5)
+    producer = options.producer()
+    try:
+        assert producer.config["acks"] == -1  # "all"
+        assert producer.config["enable_idempotence"] is idempotent  # tansu accepts it
+        # Bounded; one at a time when a retried request could overtake the next.
+        assert producer.config["max_in_flight_requests_per_connection"] == (5 if idempotent else 1)
+    finally:
+        producer.close()
+
+
+def test_an_unknown_idempotence_setting_is_refused_naming_the_setting(kafka_bootstrap: str) -> None:
+    options = KafkaOptions(bootstrap=kafka_bootstrap, topic="t", partitions=1, idempotence="maybe")
+    with pytest.raises(RelayError, match="CHANNEL_KAFKA_IDEMPOTENCE"):
+        options.producer()
