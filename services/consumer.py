@@ -274,7 +274,27 @@ class ReportingConsumer:
                 self.consumer.commit_async(hints)
             except KafkaError as e:
                 log.debug("consume: offset hint not committed: %s", e)
+        self._rewind_beyond_the_end(set(batches))
         return handled
+
+    def _rewind_beyond_the_end(self, fetched: set[TopicPartition]) -> None:
+        """A partition whose log ends before the offset we are at lost its log (a broker that
+        keeps it in memory; a topic re-created): read it again from its start. A broker that
+        answers OFFSET_OUT_OF_RANGE gets there by itself (auto_offset_reset="earliest")."""
+        assert self.consumer is not None
+        for tp in list(self.partitions):
+            if tp in fetched:
+                continue
+            highwater = self.consumer.highwater(tp)  # from the last fetch response
+            if highwater is None:
+                continue
+            position = self.consumer.position(tp)
+            if position is not None and position > highwater:
+                log.warning("consume: %s[%d] ends at offset %d, before offset %d where this "
+                            "member stands: the log was lost; reading it again from its start",
+                            tp.topic, tp.partition, highwater, position)
+                self.counters.rewinds += 1
+                self.consumer.seek_to_beginning(tp)
 
     def stop(self) -> None:
         self.stopping.set()

@@ -32,7 +32,13 @@ from tests.integration.kafka_scenario import (
     scenario,
     wait_for,
 )
-from tests.support.kafka import Broker, create_topic, unique_topic_name
+from tests.support.kafka import (
+    Broker,
+    create_topic,
+    delete_topic,
+    list_topics,
+    unique_topic_name,
+)
 from tests.support.postgres import isolated_schema
 
 
@@ -264,4 +270,31 @@ def test_a_gap_in_a_partition_makes_the_consumer_read_it_again_and_skip_the_orph
 
     wait_for(caught_up, "the consumer applies the copied partitions")
     assert consumer.consumer.counters.rewinds == 1 and consumer.consumer.counters.orphans == 1
+    assert reporting_tables(deployment.reporting_url) == business.in_process_tables()
+
+
+def test_a_member_standing_beyond_the_end_of_a_log_the_broker_lost_reads_it_again_from_the_start(
+    deployment: Deployment, business: Scenario, kafka_broker: Broker,
+    running: Callable[..., Running],
+) -> None:
+    """Its stored offsets point past the end of the republished log: without reading the log
+    again it would wait for offsets that hold events it never saw."""
+    relay = publish(deployment)
+    relay.start_over("the test publishes everything twice")
+    publish(deployment)  # every partition twice as long as the log needs
+    consumer = running()
+    wait_for(deployment.consumed_all, "the consumer applies every partition")
+    consumer.stop()
+
+    delete_topic(kafka_broker.bootstrap, deployment.topic)  # the broker loses the log
+    wait_for(lambda: deployment.topic not in list_topics(kafka_broker.bootstrap),
+             "the topic is gone")
+    create_topic(kafka_broker.bootstrap, deployment.topic, partitions=3)
+    relay.start_over("the broker lost the log")
+    business.month(Month(2026, 2), orders=1, close=True)
+    publish(deployment)  # once: shorter than where the member stands
+
+    again = running()
+    wait_for(deployment.consumed_all, "the consumer applies the new events")
+    assert again.consumer.counters.rewinds >= 1
     assert reporting_tables(deployment.reporting_url) == business.in_process_tables()
