@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from services.consumer import (
     ConsumerOptions,
     ReportingConsumer,
     open_reporting_view,
+    reporting_positions,
 )
 from tests.builders import app_for_url
 from tests.integration.kafka_scenario import (
@@ -298,3 +300,20 @@ def test_a_member_standing_beyond_the_end_of_a_log_the_broker_lost_reads_it_agai
     wait_for(deployment.consumed_all, "the consumer applies the new events")
     assert again.consumer.counters.rewinds >= 1
     assert reporting_tables(deployment.reporting_url) == business.in_process_tables()
+
+
+def test_a_reporting_database_on_sqlite_gets_the_same_tables(
+    deployment: Deployment, business: Scenario, tmp_path: Path,
+) -> None:
+    publish(deployment)
+    on_sqlite = replace(deployment, reporting_url=f"sqlite:///{tmp_path / 'reporting.db'}",
+                        processes=[])
+    consumer = Running(on_sqlite, partitions=[0, 1, 2])
+    try:
+        published = deployment.published_positions()
+        wait_for(lambda: all(
+            reporting_positions(consumer.view, deployment.topic, 3).get(p, 0) >= position
+            for p, position in published.items()), "the consumer applies every partition")
+    finally:
+        consumer.stop()
+    assert reporting_tables(on_sqlite.reporting_url) == business.in_process_tables()
