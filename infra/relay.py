@@ -232,6 +232,11 @@ class KafkaOptions:
     request_timeout_ms: int = 10_000
     client_id: str = "channel-relay"
 
+    def __post_init__(self) -> None:
+        if self.idempotence.strip().lower() not in ON | OFF | {"auto"}:
+            raise RelayError(f"CHANNEL_KAFKA_IDEMPOTENCE: {self.idempotence!r} is not auto, on "
+                             "or off")
+
     def producer(self) -> KafkaProducer:
         config: dict[str, Any] = {
             "bootstrap_servers": self.bootstrap,
@@ -253,9 +258,6 @@ class KafkaOptions:
             config["max_in_flight_requests_per_connection"] = max(1, min(self.max_in_flight, 5))
             if mode in ON:
                 config["enable_idempotence"] = True
-            elif mode != "auto":
-                raise RelayError(f"CHANNEL_KAFKA_IDEMPOTENCE: {self.idempotence!r} is not auto, "
-                                 "on or off")
         producer = KafkaProducer(**config)
         if not producer.config["enable_idempotence"]:
             # Without idempotence a retried batch could overtake the next: one at a time.

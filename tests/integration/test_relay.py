@@ -10,7 +10,7 @@ import pytest
 
 from domain.values import Month
 from infra.persistence import parse_database_url
-from infra.relay import KafkaOptions, Relay, RelayError, partition_for
+from infra.relay import KafkaOptions, Relay, partition_for
 from tests.builders import app_for_url
 from tests.integration.kafka_scenario import SMALL_POOLS, Message, positions_in, read_topic, scenario
 from tests.support.kafka import Broker
@@ -120,9 +120,3 @@ def test_the_relays_producer_waits_for_all_replicas_and_keeps_partition_order(
         assert producer.config["max_in_flight_requests_per_connection"] == (5 if idempotent else 1)
     finally:
         producer.close()
-
-
-def test_an_unknown_idempotence_setting_is_refused_naming_the_setting(kafka_bootstrap: str) -> None:
-    options = KafkaOptions(bootstrap=kafka_bootstrap, topic="t", partitions=1, idempotence="maybe")
-    with pytest.raises(RelayError, match="CHANNEL_KAFKA_IDEMPOTENCE"):
-        options.producer()

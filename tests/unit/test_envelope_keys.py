@@ -18,7 +18,7 @@ from domain.period import AccountingCalendar
 from domain.price_list import PriceList
 from domain.roster import Roster
 from examples.ml_company import Demo
-from infra.relay import PartitionKeys, partition_for
+from infra.relay import KafkaOptions, PartitionKeys, RelayError, partition_for
 from tests.builders import memory_app
 
 
@@ -100,3 +100,9 @@ def test_the_partition_of_a_key_is_the_one_kafkas_default_partitioner_chooses(
     raw = key.encode()
     chosen = DefaultPartitioner().partition("t", raw, raw, b"", b"", _Cluster(partitions))
     assert partition_for(key, partitions) == chosen
+
+
+@pytest.mark.parametrize("value", ["maybe", "", "enabled"])
+def test_an_unknown_idempotence_setting_is_refused_naming_the_setting(value: str) -> None:
+    with pytest.raises(RelayError, match="CHANNEL_KAFKA_IDEMPOTENCE"):
+        KafkaOptions(bootstrap="127.0.0.1:9092", topic="t", partitions=1, idempotence=value)
