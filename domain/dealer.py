@@ -290,6 +290,8 @@ class Dealer(Aggregate):
     def _change_tier(self, from_tier: str, tier: str, reason: str, effective_on: date) -> None:
         self.tier = Tier(tier)
         self.tier_history.append((effective_on, self.tier))
+        if self.tier != Tier.A:
+            self.repair_centre_since = None  # S1: the application closes the pool
         if self.agreement is not None:
             self.agreement["tier"] = tier
 

@@ -191,6 +191,12 @@ class ChannelLedger(Application[UUID]):
     def get_pool(self, pool: str) -> SparePartsPool:
         return self._get(SparePartsPool, SparePartsPool.create_id(pool), "spare-parts pool")
 
+    def find_pool(self, pool: str) -> SparePartsPool | None:
+        try:
+            return self.get_pool(pool)
+        except NotFoundError:
+            return None
+
     def get_roster(self) -> Roster:
         return self._roster()
 
@@ -279,13 +285,20 @@ class ChannelLedger(Application[UUID]):
         dealer = self.get_dealer(dealer_id)
         effective_on = effective_on or self.clock()
         new_tier = Tier.parse(tier)
+        was_repair_centre = dealer.repair_centre_since is not None
         dealer.change_tier(new_tier, reason, effective_on)
         roster = self._roster()
         if dealer.holds_seat:
             roster.release_seat(str(dealer.id), effective_on)
             limit = self.policy.in_force(effective_on).seat_limit(new_tier)
             roster.take_seat(str(dealer.id), new_tier, limit, effective_on)
-        return Done(dealer, self._save(dealer, roster))
+        pool = None
+        if was_repair_centre and new_tier != Tier.A:
+            # S1: a repair centre is a tier-A dealer; leaving tier A frees the region's place.
+            roster.release_repair_centre(str(dealer.id), effective_on)
+            pool = self.get_pool(str(dealer.id))
+            pool.close(effective_on, f"dealer left tier A ({reason})")
+        return Done(dealer, self._save(dealer, roster, pool))
 
     @command
     def reassign_salesperson(
@@ -341,6 +354,10 @@ class ChannelLedger(Application[UUID]):
         """S1: a tier-A dealer, one per region; opens the dealer's spare-parts pool."""
         dealer = self.get_dealer(dealer_id)
         signed_on = signed_on or self.clock()
+        if self.find_pool(str(dealer.id)) is not None:
+            raise RuleViolationError(
+                "S1", "this dealer's spare-parts pool was closed when it left tier A; it stays closed"
+            )
         dealer.authorize_repair_centre(signed_on)
         roster = self._roster()
         roster.appoint_repair_centre(dealer.region, str(dealer.id), signed_on)

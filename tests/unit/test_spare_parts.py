@@ -168,3 +168,21 @@ def test_s3_a_dealer_without_a_pool_has_nothing_to_draw(app: ChannelLedger) -> N
     dealer_id = onboard(app, "active")
     refused(app, None, app.draw_spare_parts, dealer_id, date(2026, 2, 3), "fan", 1, "1",
             error=NotFoundError)
+
+
+def test_s1_a_repair_centre_demoted_from_tier_a_frees_its_region_and_its_pool_closes() -> None:
+    from domain.values import Tier
+
+    app = memory_app()
+    publish_prices(app)
+    centre = onboard(app, "active", tier="A", region="east")
+    app.authorize_repair_centre(centre, date(2026, 2, 1))
+    app.change_tier(centre, "AA", "targets missed", date(2026, 3, 1))
+    assert app.get_pool(centre).closed_on == date(2026, 3, 1)
+    assert "east" not in app.get_roster().repair_centres
+    assert app.get_dealer(centre).tier == Tier.AA
+    # The region can appoint another tier-A dealer; the demoted dealer's pool takes no draws.
+    other = onboard(app, "active", tier="A", region="east")
+    app.authorize_repair_centre(other, date(2026, 3, 2))
+    assert app.get_roster().repair_centres["east"] == other
+    refused(app, "S1", app.draw_spare_parts, centre, date(2026, 3, 3), "fan", 1, "1.00")
