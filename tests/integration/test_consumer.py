@@ -25,7 +25,6 @@ from services.consumer import (
 )
 from tests.builders import app_for_url
 from tests.integration.kafka_scenario import (
-    SMALL_POOLS,
     Deployment,
     Scenario,
     connection,
@@ -41,24 +40,10 @@ from tests.support.kafka import (
     list_topics,
     unique_topic_name,
 )
-from tests.support.postgres import isolated_schema
+
+pytestmark = pytest.mark.usefixtures("small_pools")
 
 
-@pytest.fixture(autouse=True)
-def small_pools(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in SMALL_POOLS.items():
-        monkeypatch.setenv(key, value)
-
-
-@pytest.fixture
-def deployment(pg_url: str, postgres_server: str, kafka_broker: Broker, kafka_topic: str,
-               tmp_path: Path) -> Iterator[Deployment]:
-    with isolated_schema(postgres_server, "reporting") as reporting_url:
-        made = Deployment(pg_url, reporting_url, kafka_broker.bootstrap, kafka_topic, tmp_path)
-        try:
-            yield made
-        finally:
-            made.close()
 
 
 @pytest.fixture

@@ -3,38 +3,19 @@ two consumers of one group → reporting tables equal, row for row, to the in-pr
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from domain.values import Month
 from tests.integration.kafka_scenario import (
-    SMALL_POOLS,
     Deployment,
     reporting_tables,
     scenario,
     wait_for,
 )
-from tests.support.kafka import Broker
-from tests.support.postgres import isolated_schema
+
+pytestmark = pytest.mark.usefixtures("small_pools")
 
 
-@pytest.fixture(autouse=True)
-def small_pools(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in SMALL_POOLS.items():
-        monkeypatch.setenv(key, value)
-
-
-@pytest.fixture
-def deployment(pg_url: str, postgres_server: str, kafka_broker: Broker, kafka_topic: str,
-               tmp_path: Path) -> Iterator[Deployment]:
-    with isolated_schema(postgres_server, "reporting") as reporting_url:
-        made = Deployment(pg_url, reporting_url, kafka_broker.bootstrap, kafka_topic, tmp_path)
-        try:
-            yield made
-        finally:
-            made.close()
 
 
 def test_two_consumers_of_one_group_build_the_reporting_tables_row_for_row_as_in_process(

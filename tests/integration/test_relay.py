@@ -12,16 +12,13 @@ from domain.values import Month
 from infra.persistence import parse_database_url
 from infra.relay import KafkaOptions, Relay, partition_for
 from tests.builders import app_for_url
-from tests.integration.kafka_scenario import SMALL_POOLS, Message, positions_in, read_topic, scenario
+from tests.integration.kafka_scenario import Message, positions_in, read_topic, scenario
 from tests.support.kafka import Broker
 
 PARTITIONS = 3
 
 
-@pytest.fixture(autouse=True)
-def small_pools(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in SMALL_POOLS.items():
-        monkeypatch.setenv(key, value)
+pytestmark = pytest.mark.usefixtures("small_pools")
 
 
 @pytest.fixture

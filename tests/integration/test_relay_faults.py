@@ -4,14 +4,10 @@ as real processes: killed mid-stream and restarted, and the broker stopped and s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from domain.values import Month
 from tests.integration.kafka_scenario import (
-    SMALL_POOLS,
     Deployment,
     Message,
     read_topic,
@@ -20,26 +16,13 @@ from tests.integration.kafka_scenario import (
     wait_for,
 )
 from tests.support.kafka import Broker, delete_topic
-from tests.support.postgres import isolated_schema
 
 PARTITIONS = 3
 
 
-@pytest.fixture(autouse=True)
-def small_pools(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in SMALL_POOLS.items():
-        monkeypatch.setenv(key, value)
+pytestmark = pytest.mark.usefixtures("small_pools")
 
 
-@pytest.fixture
-def deployment(pg_url: str, postgres_server: str, kafka_broker: Broker, kafka_topic: str,
-               tmp_path: Path) -> Iterator[Deployment]:
-    with isolated_schema(postgres_server, "reporting") as reporting_url:
-        made = Deployment(pg_url, reporting_url, kafka_broker.bootstrap, kafka_topic, tmp_path)
-        try:
-            yield made
-        finally:
-            made.close()
 
 
 def accepted_chain(topic: dict[int, list[Message]], *, lost: bool = False
