@@ -32,13 +32,6 @@ LIMIT = Decimal("10000.00")  # the builders' agreed monthly amount × 1.0
 
 
 @pytest.fixture
-def app() -> ChannelLedger:
-    ledger = memory_app()
-    publish_prices(ledger)
-    return ledger
-
-
-@pytest.fixture
 def rated(app: ChannelLedger) -> str:
     return rated_dealer(app)
 

@@ -28,13 +28,6 @@ JAN = date(2026, 1, 10)
 
 
 @pytest.fixture
-def app() -> ChannelLedger:
-    ledger = memory_app()
-    publish_prices(ledger)
-    return ledger
-
-
-@pytest.fixture
 def dealer(app: ChannelLedger) -> str:
     return onboard(app, "active")
 

@@ -12,14 +12,7 @@ from domain.order import OrderStatus
 from domain.values import Month
 from infra import integrity
 from services.application import ChannelLedger
-from tests.builders import fulfil, memory_app, onboard, place, publish_prices, refused
-
-
-@pytest.fixture
-def app() -> ChannelLedger:
-    ledger = memory_app()
-    publish_prices(ledger)
-    return ledger
+from tests.builders import fulfil, onboard, place, refused
 
 
 @pytest.fixture

@@ -24,14 +24,6 @@ from tests.builders import (
     refused,
 )
 
-
-@pytest.fixture
-def app() -> ChannelLedger:
-    ledger = memory_app()
-    publish_prices(ledger)
-    return ledger
-
-
 # --- P1 --------------------------------------------------------------------------------------
 
 

@@ -17,13 +17,6 @@ SIGNED_ON = date(2026, 1, 20)
 
 
 @pytest.fixture
-def app() -> ChannelLedger:
-    ledger = memory_app()
-    publish_prices(ledger)
-    return ledger
-
-
-@pytest.fixture
 def centre(app: ChannelLedger) -> str:
     dealer_id = onboard(app, "active", region="east", name="centre")
     app.authorize_repair_centre(dealer_id, SIGNED_ON)
