@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -12,6 +14,18 @@ ROOT = Path(__file__).resolve().parent.parent
 def _env(name: str, default: str) -> str:
     value = os.environ.get(name)
     return value if value else default
+
+
+def _seconds(name: str, default: str) -> float:
+    """A duration in seconds, read exactly (Decimal) and kept to the millisecond."""
+    text = _env(name, default)
+    try:
+        millis = int(Decimal(text) * 1000)
+    except (InvalidOperation, ValueError):
+        raise ValueError(f"{name}: {text!r} is not a number of seconds") from None
+    if millis < 0:
+        raise ValueError(f"{name}: {text!r} must not be negative")
+    return timedelta(milliseconds=millis).total_seconds()
 
 
 @dataclass(frozen=True)
@@ -70,7 +84,7 @@ class Settings:
     )
     # Seconds a read waits for the projections to reach the position of the caller's write.
     CHANNEL_READ_WAIT: float = field(
-        default_factory=lambda: float(_env("CHANNEL_READ_WAIT", "5"))
+        default_factory=lambda: _seconds("CHANNEL_READ_WAIT", "5")
     )
     # How often a command is retried after an optimistic-concurrency conflict.
     CHANNEL_COMMAND_ATTEMPTS: int = field(

@@ -59,9 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    settings = load().with_database(getattr(args, "database", None))
     handler: Handler = args.func
     try:
+        settings = load().with_database(getattr(args, "database", None))
         return int(handler(args, settings) or 0)
     except ChannelError as e:
         rule = f" [{e.rule}]" if e.rule else ""

@@ -296,3 +296,15 @@ def test_commands_refuse_control_characters_in_text_and_write_nothing() -> None:
     with writes_nothing(app), pytest.raises(InvalidInputError) as refused:
         app.register_dealer(name="Acme", region="east", tier="A", salesperson="w\x07", contact="c")
     assert refused.value.field == "salesperson"
+
+
+def test_settings_read_a_duration_exactly_and_refuse_one_that_is_not_a_number(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from infra.settings import load
+
+    monkeypatch.setenv("CHANNEL_READ_WAIT", "2.5")
+    assert load().CHANNEL_READ_WAIT == 2.5
+    monkeypatch.setenv("CHANNEL_READ_WAIT", "soon")
+    with pytest.raises(ValueError, match="CHANNEL_READ_WAIT"):
+        load()
