@@ -50,9 +50,8 @@ class AccountingCalendar(Aggregate):
                 "O6", f"{field} {day} falls in closed month {Month.of(day)}", field=field
             )
 
-    def close(
-        self, month: Month, closed_on: date, covers_to: int, chain_hash: str, seal_parts: int = 0
-    ) -> None:
+    def check_can_close(self, month: Month, closed_on: date) -> None:
+        """O6: months close in order, once, and not before their last day."""
         last = self.last_closed
         if last is not None and month <= last:
             raise RuleViolationError("O6", f"month {month} is already closed", field="month")
@@ -64,6 +63,11 @@ class AccountingCalendar(Aggregate):
             raise RuleViolationError(
                 "O6", f"month {month} cannot close before its last day", field="closed_on"
             )
+
+    def close(
+        self, month: Month, closed_on: date, covers_to: int, chain_hash: str, seal_parts: int = 0
+    ) -> None:
+        self.check_can_close(month, closed_on)
         self._close(
             month=str(month),
             closed_on=closed_on,

@@ -666,6 +666,8 @@ class ChannelLedger(Application[UUID]):
         saves with it the seal (each event's digest) that lets the audit name an altered event."""
         month = month if isinstance(month, Month) else Month.parse(month)
         calendar = self._calendar()
+        closed_on = closed_on or self.clock()
+        calendar.check_can_close(month, closed_on)  # before reading the log it would seal
         covers_to = self.recorder.max_notification_id() or 0
         digest, parts = integrity.seal(
             calendar.last_hash,
@@ -675,7 +677,7 @@ class ChannelLedger(Application[UUID]):
             LogSeal(month=str(month), part=i, positions=part.positions, digests=part.digests)
             for i, part in enumerate(parts)
         ]
-        calendar.close(month, closed_on or self.clock(), covers_to, digest, seal_parts=len(seals))
+        calendar.close(month, closed_on, covers_to, digest, seal_parts=len(seals))
         # The close is saved last, so Done.position is the MonthClosed event's position.
         return Done(calendar, self._save(*seals, calendar))
 
