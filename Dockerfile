@@ -11,11 +11,11 @@ WORKDIR /app
 
 # Dependencies first, so that a change of the code does not reinstall them.
 COPY pyproject.toml README.md ./
-RUN mkdir -p domain projections services infra examples \
-    && for p in domain projections services infra examples; do touch "$p/__init__.py"; done \
+RUN mkdir -p domain projections services infra examples policy \
+    && for p in domain projections services infra examples policy; do touch "$p/__init__.py"; done \
     && pip install . \
     && pip uninstall --yes channel-ledger \
-    && rm -rf domain projections services infra examples build
+    && rm -rf domain projections services infra examples policy build
 
 COPY domain ./domain
 COPY projections ./projections
@@ -25,9 +25,8 @@ COPY examples ./examples
 COPY policy ./policy
 RUN pip install --no-deps . && rm -rf build
 
-# The policy file travels with the image; the code is installed, so point at it explicitly.
-ENV CHANNEL_POLICY_FILE=/app/policy/default.toml \
-    CHANNEL_HOST=0.0.0.0 \
+# policy/default.toml is package data: an empty store records it as its first policy version.
+ENV CHANNEL_HOST=0.0.0.0 \
     CHANNEL_PORT=8000
 
 RUN useradd --system --uid 10001 --home-dir /app channel \

@@ -20,7 +20,6 @@ from bench.bench_projections import ITEMS, dealers, orders
 from bench.common import Rate, postgres_base_url, print_comparison, scratch_schema, server_version
 from infra.envelope import Codec
 from infra.persistence import parse_database_url
-from infra.policy_file import load_policy
 from infra.relay import HEADERS, KafkaOptions, Relay, partition_for
 from infra.settings import Settings
 from services.bootstrap import build_application
@@ -227,7 +226,7 @@ def main() -> None:
               scratch_schema(base, "benchkafka") as store_url,
               scratch_schema(base, "benchreport") as reporting_url):
             settings = Settings().with_database(store_url)
-            app = build_application(settings, policy=load_policy(settings.CHANNEL_POLICY_FILE))
+            app = build_application(settings)
             started = time.perf_counter()
             app.publish_price_list(date(2026, 3, 1), ITEMS)
             orders(app, args.events, dealers(app, args.dealers))

@@ -14,7 +14,6 @@ from bench.common import Rate, postgres_base_url, print_comparison, scratch_sche
 from domain.order import Order, price_lines
 from domain.values import Tier
 from infra.persistence import parse_database_url
-from infra.policy_file import load_policy
 from infra.settings import Settings
 from projections.projection import SOURCE, ChannelProjection, LogReader, catch_up
 from projections.schema import TABLES
@@ -149,7 +148,7 @@ def main() -> None:
 
     with postgres_base_url(args.database) as base, scratch_schema(base, "benchproj") as url:
         settings = Settings().with_database(url)
-        app = build_application(settings, policy=load_policy(settings.CHANNEL_POLICY_FILE))
+        app = build_application(settings)
         env = parse_database_url(url).eventsourcing_env()
         try:
             started = time.perf_counter()

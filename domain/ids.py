@@ -13,4 +13,5 @@ def named_id(*parts: object) -> UUID:
 ROSTER_ID = named_id("roster")
 PRICE_LIST_ID = named_id("price-list")
 CALENDAR_ID = named_id("calendar")
+POLICY_ID = named_id("policy")
 NATIONAL_POOL = "national"

@@ -184,6 +184,59 @@ class SlipLineSchema(Schema):
     dispute = fields.Integer(strict=True, allow_none=True)
 
 
+class DecimalText(StrictString):
+    """A decimal kept as its text (the policy's canonical form): "0.020" stays "0.020"."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", text):
+            raise ValidationError("Not a decimal string.")
+        return text
+
+
+def _tiers(values: type[fields.Field]) -> fields.Field:
+    return fields.Dict(keys=fields.String(validate=validate.OneOf(["A", "AA", "SI", "END"])),
+                       values=values(), required=True)
+
+
+class BracketSchema(Schema):
+    threshold = DecimalText(required=True)
+    rate = DecimalText(required=True)
+
+
+def _section(name: str, **declared: fields.Field) -> fields.Field:
+    return fields.Nested(Schema.from_dict(declared, name=f"Policy{name}Schema"), required=True)
+
+
+def _whole() -> fields.Field:
+    return fields.Integer(strict=True, required=True)
+
+
+# R4: the terms of a policy version (Policy.VersionPublished.terms), as policy/default.toml
+# writes one version: decimals as text, whole numbers as integers.
+PolicyTermsSchema: type[Schema] = Schema.from_dict(
+    {
+        "seats": fields.Dict(keys=fields.String(validate=validate.OneOf(["A", "AA", "SI", "END"])),
+                             values=fields.Integer(strict=True), required=True),
+        "discounts": _tiers(DecimalText),
+        "onboarding": _section("Onboarding", forecast_months=_whole()),
+        "credit": _section("Credit", multiple=DecimalText(required=True), overdue_days=_whole(),
+                           qualifying_months=_whole(), clean_months=_whole()),
+        "monthly_rebate": _tiers(DecimalText),
+        "quarterly_rebate": fields.Dict(
+            keys=fields.String(validate=validate.OneOf(["A", "AA", "SI", "END"])),
+            values=fields.List(fields.Nested(BracketSchema)), required=True),
+        "spare_parts": _section("SpareParts", rate=DecimalText(required=True), window_months=_whole()),
+        "performance": _section("Performance", quota=DecimalText(required=True), bonus=DecimalText(required=True),
+                                probation_ratio=DecimalText(required=True),
+                                probation_months=_whole(), dismissal_months=_whole()),
+        "orders": _section("OrderBounds", max_lines=_whole(), max_qty=_whole(),
+                           max_total=DecimalText(required=True)),
+    },
+    name="PolicyTermsSchema",
+)
+
+
 class DisputedLineSchema(Schema):
     line = fields.Integer(strict=True, required=True)
     reason = _str()
@@ -198,6 +251,7 @@ NESTED: dict[tuple[str, str], tuple[type[Schema], bool]] = {
     ("CreditLine.Evaluated", "details"): (CreditDetailsSchema, False),
     ("RebateSlip.Issued", "lines"): (SlipLineSchema, True),
     ("RebateSlip.Disputed", "lines"): (DisputedLineSchema, True),
+    ("Policy.VersionPublished", "terms"): (PolicyTermsSchema, False),
 }
 
 

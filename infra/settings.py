@@ -33,9 +33,6 @@ class Settings:
     CHANNEL_DATABASE_URL: str = field(
         default_factory=lambda: _env("CHANNEL_DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'channel.db'}")
     )
-    CHANNEL_POLICY_FILE: str = field(
-        default_factory=lambda: _env("CHANNEL_POLICY_FILE", str(ROOT / "policy" / "default.toml"))
-    )
     CHANNEL_API_KEYS: str = field(default_factory=lambda: _env("CHANNEL_API_KEYS", ""))
     CHANNEL_HOST: str = field(default_factory=lambda: _env("CHANNEL_HOST", "127.0.0.1"))
     CHANNEL_PORT: int = field(default_factory=lambda: int(_env("CHANNEL_PORT", "8000")))
@@ -93,6 +90,18 @@ class Settings:
 
     def with_database(self, url: str | None) -> Settings:
         return self if not url else replace(self, CHANNEL_DATABASE_URL=url)
+
+
+# Variables an earlier release read that no longer change anything, with what to do instead.
+RETIRED = {
+    "CHANNEL_POLICY_FILE": "the policy is recorded in the log: publish a version with "
+    "`channel policy publish FILE --effective-from DATE` (or PUT /policy)",
+}
+
+
+def retired() -> list[str]:
+    """One line per retired variable that is set in the environment."""
+    return [f"{name} is not read: {hint}" for name, hint in RETIRED.items() if os.environ.get(name)]
 
 
 def load() -> Settings:

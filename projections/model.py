@@ -1,5 +1,6 @@
 """What each event does to the read-model tables. Pure facts, no business numbers: rates and
-thresholds are applied by the queries and the close's process manager, from the policy."""
+thresholds are applied by the queries and the close's process manager, from the policy versions
+the log records (projected here like any other event)."""
 
 from __future__ import annotations
 
@@ -352,6 +353,21 @@ def _pool_closed(db: Db, r: EventRecord) -> None:
     db.execute(
         "UPDATE @pools SET closed_on = ?, closed_position = ? WHERE aggregate_id = ?",
         (day(r.data["closed_on"]).isoformat(), r.position, r.aggregate_id),
+    )
+
+
+# --- policy (R4) -------------------------------------------------------------------------------------
+
+
+@handles("Policy.VersionPublished")
+def _policy_published(db: Db, r: EventRecord) -> None:
+    d = r.data
+    on = day(d["effective_from"]).isoformat()
+    db.execute("DELETE FROM @policy_versions WHERE effective_from = ?", (on,))
+    db.execute(
+        "INSERT INTO @policy_versions (effective_from, version_id, number, terms, note, position) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (on, d["version_id"], int(d["number"]), to_json(d["terms"]), d["note"], r.position),
     )
 
 

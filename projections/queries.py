@@ -10,9 +10,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from domain.errors import NotFoundError
+from domain.errors import NotFoundError, RuleViolationError
 from domain.ids import NATIONAL_POOL
-from domain.policy import PolicyBook
+from domain.policy import PolicyBook, version_from_terms
 from domain.values import Month, Quarter, Tier, Week, money, parse_period
 from projections import performance, spare_parts
 from projections.rebates import RebateFigure, monthly_rebate, quarterly_rebate
@@ -62,9 +62,40 @@ class Sums:
 class Reports:
     """Queries over one view. `policy` gives the rates for accruals and the K4 numbers."""
 
-    def __init__(self, view: ChannelView, policy: PolicyBook):
+    def __init__(self, view: ChannelView, policy: PolicyBook | None = None):
+        """`policy` replaces the versions the log records: a what-if (`audit simulate`) only."""
         self.view = view
-        self.policy = policy
+        self.override = policy
+        self._cached: tuple[tuple[Any, ...], PolicyBook] | None = None
+
+    def _book(self, db: Db) -> PolicyBook:
+        """R4: the policy versions the log records (as projected), or the what-if's."""
+        if self.override is not None:
+            return self.override
+        rows = db.all(
+            "SELECT effective_from, version_id, terms, position FROM @policy_versions ORDER BY effective_from"
+        )
+        key = tuple((r["effective_from"], r["version_id"], int(r["position"])) for r in rows)
+        cached = self._cached
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        if not rows:
+            raise RuleViolationError("R4", "no policy version is recorded in the log (yet)")
+        book = PolicyBook(
+            [
+                version_from_terms(
+                    r["version_id"], date.fromisoformat(r["effective_from"]), from_json(r["terms"])
+                )
+                for r in rows
+            ]
+        )
+        self._cached = (key, book)
+        return book
+
+    def policy(self) -> PolicyBook:
+        """The policy versions the figures use, read in a transaction of its own."""
+        with self.view.reading() as db:
+            return self._book(db)
 
     # --- shared readers ----------------------------------------------------------------------
 
@@ -149,6 +180,7 @@ class Reports:
         self, db: Db, period: Month | Quarter, as_of: int | None = None
     ) -> list[tuple[str, RebateFigure]]:
         """What each eligible dealer earns for the period, from the log up to `as_of`."""
+        book = self._book(db)
         dealers = self._dealer_rows(db)
         tiers = self._tiers(db, as_of)
         first, last = _bounds(period)
@@ -163,9 +195,9 @@ class Reports:
             basis = net.get(dealer_id, Sums()).net
             if isinstance(period, Month):
                 agreed = Decimal(dealer["monthly_amount"]) if dealer["monthly_amount"] else None
-                figure = monthly_rebate(period, basis, tier, agreed, self.policy)
+                figure = monthly_rebate(period, basis, tier, agreed, book)
             else:
-                figure = quarterly_rebate(period, basis, tier, self.policy)
+                figure = quarterly_rebate(period, basis, tier, book)
             result.append((dealer_id, figure))
         return result
 
@@ -378,7 +410,8 @@ class Reports:
         return [{"dealer_id": k, "lines": v} for k, v in sorted(lines.items())]
 
     def _shares(self, db: Db, month: Month, as_of: int | None) -> list[spare_parts.PoolShare]:
-        window = spare_parts.window(month, self.policy)
+        book = self._book(db)
+        window = spare_parts.window(month, book)
         sales = self._sums(db, "region", window[0].first_day.isoformat(), month.last_day.isoformat(), as_of)
         last, cap = month.last_day.isoformat(), as_of if as_of is not None else 2**62
         centres: dict[str, str] = {}
@@ -391,7 +424,7 @@ class Reports:
             if not (closed and pool["closed_on"] <= last):
                 centres[pool["region"]] = pool["pool"]
         return spare_parts.allocate(
-            month, {region: s.net for region, s in sales.items()}, centres, self.policy
+            month, {region: s.net for region, s in sales.items()}, centres, book
         )
 
     def spare_allocation(self, month: Month, as_of: int) -> list[dict[str, Any]]:
@@ -671,8 +704,9 @@ class Reports:
                 result[sp][m] = s.net
         return result
 
-    def _quota(self, month: Month) -> Decimal:
-        return money(self.policy.in_force(month.first_day).quota)
+    @staticmethod
+    def _quota(book: PolicyBook, month: Month) -> Decimal:
+        return money(book.in_force(month.first_day).quota)
 
     def salesperson_ranking(self, period: str) -> list[dict[str, Any]]:
         """K2/K4: salespeople by net sales, with quota, target (the previous month's shortfall
@@ -681,7 +715,12 @@ class Reports:
         parsed = parse_period(period)
         months = _months(parsed)
         last = months[-1]
-        policy = self.policy.in_force(last.first_day)
+        book = self.policy()
+        policy = book.in_force(last.first_day)
+
+        def quota_of(month: Month) -> Decimal:
+            return self._quota(book, month)
+
         lookback = (
             max(performance.ACHIEVEMENT_MONTHS, policy.probation_months, policy.dismissal_months, len(months))
             + 1
@@ -691,26 +730,26 @@ class Reports:
             home, first = self._salespeople(db, last.last_day)
             net = self._monthly_net(db, span)
             home_sales = self._sums(db, "salesperson", *_bounds(parsed))
-            crossings = self._quota_crossings(db, last) if isinstance(parsed, Month) else {}
+            crossings = self._quota_crossings(db, last, quota_of(last)) if isinstance(parsed, Month) else {}
         people = set(home) | set(home_sales)
         rows: list[dict[str, Any]] = []
         for sp in people:
             start = first.get(sp, months[0])
             history = net.get(sp, {})
             period_net = sum((history.get(m, ZERO) for m in months), ZERO)
-            _, _, ratio = performance.achievement(last, history, self._quota, start)
-            quota = sum((self._quota(m) for m in months if m >= start), ZERO)
+            _, _, ratio = performance.achievement(last, history, quota_of, start)
+            quota = sum((quota_of(m) for m in months if m >= start), ZERO)
             rows.append(
                 {
                     "salesperson": sp,
                     "region": home.get(sp, ""),
                     "net_sales": period_net,
                     "quota": quota,
-                    "target": performance.target(last, history, self._quota, start)
+                    "target": performance.target(last, history, quota_of, start)
                     if isinstance(parsed, Month)
                     else quota,
                     "achievement": ratio,
-                    "flags": performance.flags(last, history, self._quota, start, policy),
+                    "flags": performance.flags(last, history, quota_of, start, policy),
                     "bonus": ZERO,
                     "bonus_candidate": False,
                     "reached_quota_on": crossings[sp][0] if sp in crossings else None,
@@ -732,11 +771,10 @@ class Reports:
         rows.sort(key=lambda r: (-r["net_sales"], r["salesperson"]))
         return [{"rank": position, **r} for position, r in performance.rank(rows, lambda r: r["net_sales"])]
 
-    def _quota_crossings(self, db: Db, month: Month) -> dict[str, tuple[date, Decimal]]:
+    def _quota_crossings(self, db: Db, month: Month, quota: Decimal) -> dict[str, tuple[date, Decimal]]:
         """The business day on which each salesperson's month-to-date net sales first reached the
         month's quota, with the month-to-date figure at the end of that day. Days, not events:
         the order of events within a day says nothing about who was first."""
-        quota = self._quota(month)
         running: dict[str, Decimal] = defaultdict(lambda: ZERO)
         crossed: dict[str, tuple[date, Decimal]] = {}
         rows = db.all(
@@ -758,7 +796,8 @@ class Reports:
         parsed = Week.parse(week)
         first, last = _bounds(parsed)
         month = Month.of(parsed.last_day)
-        horizon = self.policy.in_force(parsed.first_day).forecast_months
+        book = self.policy()
+        horizon = book.in_force(parsed.first_day).forecast_months
         months = [str(month.plus(k)) for k in range(horizon)]
         with self.view.reading() as db:
             dealers = self._dealer_rows(db)
@@ -812,7 +851,7 @@ class Reports:
             "returns": sum((s.returned for s in sums.values()), ZERO),
             "by_dealer": by_dealer,
             "month_to_date": month_sums.get(salesperson, Sums()).net,
-            "quota": self._quota(month),
+            "quota": self._quota(book, month),
             "progress": {k: {"count": len(v), "dealers": v} for k, v in steps.items()},
             "forecasts": [
                 {

@@ -64,6 +64,11 @@ TABLES: dict[str, str] = {
         slip_id TEXT PRIMARY KEY, dealer_id TEXT NOT NULL, period TEXT NOT NULL,
         status TEXT NOT NULL, issued_on TEXT NOT NULL, close_position BIGINT NOT NULL,
         lines TEXT NOT NULL, disputes TEXT NOT NULL, confirmed_on TEXT, position BIGINT NOT NULL""",
+    # R4: the policy versions recorded in the log (one per effective day; a later publication for
+    # the same day supersedes the earlier one), the terms as the canonical JSON of the event.
+    "policy_versions": """
+        effective_from TEXT PRIMARY KEY, version_id TEXT NOT NULL, number INTEGER NOT NULL,
+        terms TEXT NOT NULL, note TEXT NOT NULL, position BIGINT NOT NULL""",
     # R5/R6: posted entries (from issued slips) and corrections (from accepted disputes).
     "rebate_entries": """
         entry_id TEXT PRIMARY KEY, dealer_id TEXT NOT NULL, period TEXT NOT NULL,

@@ -4,6 +4,7 @@ concurrency conflicts are retried, then refused."""
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable, Iterable
@@ -25,17 +26,19 @@ from domain.ids import NATIONAL_POOL
 from domain.log_seal import LogSeal
 from domain.order import Order, OrderStatus, price_lines
 from domain.period import AccountingCalendar
-from domain.policy import PolicyBook
+from domain.policy import Policy, PolicyBook, PolicyVersion
 from domain.price_list import PriceList, PriceListVersion
 from domain.rebate_slip import RebateSlip
 from domain.roster import Roster
 from domain.spare_parts import SparePartsPool
 from domain.values import Month, Payment, Tier, to_decimal, to_whole
 from infra import integrity, transcodings
+from infra.policy_file import DEFAULT_POLICY_FILE, default_policy
 
 P = ParamSpec("P")
 T = TypeVar("T")
 A = TypeVar("A", bound=Aggregate)
+log = logging.getLogger("channel.ledger")
 
 
 @dataclass(frozen=True)
@@ -95,14 +98,19 @@ class ChannelLedger(Application[UUID]):
         self,
         env: dict[str, str] | None = None,
         *,
-        policy: PolicyBook,
+        initial_policy: PolicyBook | None = None,
         clock: Callable[[], date] = date.today,
         command_attempts: int = 20,
+        open_policy: bool = True,
     ) -> None:
+        """`initial_policy` is what an empty store records as its first policy versions (default:
+        `policy/default.toml`); a store that has them ignores it. `open_policy=False` for a
+        process that only reads the log and must not write to it (relay, audit)."""
         super().__init__(env)
-        self.policy = policy
         self.clock = clock
         self.command_attempts = command_attempts
+        if open_policy:
+            self.open_policy(initial_policy)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -168,6 +176,60 @@ class ChannelLedger(Application[UUID]):
         return self._get_or(
             CreditLine.create_id(dealer_id), lambda: CreditLine(dealer_id=dealer_id)
         )
+
+    # --- policy (R4): the versions recorded in the log ------------------------------------------
+
+    def get_policy(self) -> Policy:
+        return self._get(Policy, Policy.create_id(), "policy")
+
+    @property
+    def policy(self) -> PolicyBook:
+        """Every policy version recorded in the log: the only source of the numbers commands use."""
+        return self.get_policy().book
+
+    def open_policy(self, initial: PolicyBook | None = None) -> None:
+        """Record the first policy versions in a store that has none: `initial` (default:
+        `policy/default.toml`). A store made before policy versions were events records them once,
+        on its first open, and says so."""
+        for _ in range(self.command_attempts):
+            try:
+                self.get_policy()
+                return
+            except NotFoundError:
+                pass
+            book = initial or default_policy()
+            head = self.recorder.max_notification_id() or 0
+            note = "first policy of a new store"
+            if head:
+                note = (
+                    f"recorded on the first open of a store made before policy versions were "
+                    f"events (its log held {head} events)"
+                )
+                log.warning(
+                    "policy: this store holds %d events but no policy version; recording %s "
+                    "(versions %s) as its first policy", head, DEFAULT_POLICY_FILE.name,
+                    ", ".join(v.id for v in book.versions),
+                )
+            register = Policy()
+            for version in book.versions:
+                register.publish(version, note)
+            try:
+                self.save(register)
+                return
+            except (RecordConflictError, OperationalError):
+                continue  # another process opened the store at the same time: read its policy
+        raise ConcurrencyError("open_policy: could not record the first policy version")
+
+    @command
+    def publish_policy(self, version: PolicyVersion, note: str = "") -> Done[PolicyVersion]:
+        """R4: a new policy version, effective from a day in an open month (O6): closed months
+        keep the figures they were closed with. The same version published again writes nothing."""
+        calendar = self._calendar()
+        calendar.check_open(version.effective_from, "effective_from")
+        register = self.get_policy()
+        written = register.publish(version, note)
+        position = self._save(register, read=(calendar,)) if written else None
+        return Done(register.book.by_id(version.id), position, created=written)
 
     # --- queries ----------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from domain.errors import ChannelError
-from infra.settings import Settings, load
+from infra.settings import Settings, load, retired
 
 # name -> module providing `add_parser(subparsers, common)`; the parser sets `func(args, settings)`.
 COMMANDS: dict[str, str] = {
@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "relay": "services.kafka_cli",
     "consume": "services.kafka_cli",
     "audit": "services.audit_cli",
+    "policy": "services.policy_cli",
 }
 
 Handler = Callable[[argparse.Namespace, Settings], int | None]
@@ -60,6 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Handler = args.func
+    for line in retired():
+        print(f"channel {args.command}: {line}", file=sys.stderr)
     try:
         settings = load().with_database(getattr(args, "database", None))
         return int(handler(args, settings) or 0)

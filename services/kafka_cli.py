@@ -61,7 +61,6 @@ def _on_signals(stop: Callable[[], None]) -> None:
 
 
 def run_relay(args: argparse.Namespace, settings: Settings) -> int:
-    from infra.policy_file import load_policy
     from infra.relay import SMALL_POOL, KafkaOptions, Relay
     from services.application import ChannelLedger
 
@@ -76,7 +75,7 @@ def run_relay(args: argparse.Namespace, settings: Settings) -> int:
     database = parse_database_url(settings.CHANNEL_DATABASE_URL)
     # The relay only reads the log, from one thread: a small pool.
     env = {**database.eventsourcing_env(), **(SMALL_POOL if database.is_postgres else {})}
-    app = ChannelLedger(env, policy=load_policy(settings.CHANNEL_POLICY_FILE))
+    app = ChannelLedger(env, open_policy=False)  # the relay only reads the log
     relay = Relay(app, database, options,
                   batch_size=args.batch or settings.CHANNEL_RELAY_BATCH)
     _on_signals(relay.stop)

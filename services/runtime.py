@@ -19,7 +19,6 @@ from eventsourcing.utils import Environment
 
 from domain.policy import PolicyBook
 from infra.persistence import Database, parse_database_url
-from infra.policy_file import load_policy
 from infra.settings import Settings
 from projections.projection import SOURCE, ChannelProjection, LogReader, catch_up
 from projections.queries import Reports
@@ -43,17 +42,15 @@ class Runtime:
         self,
         app: ChannelLedger,
         view: ChannelView,
-        policy: PolicyBook,
         read_wait: float,
     ):
         if app.name != SOURCE:  # pragma: no cover - a guard for renames
             raise RuntimeError(f"the projection follows {SOURCE!r}, the application is {app.name!r}")
         self.app = app
         self.view = view
-        self.policy = policy
         self.read_wait = read_wait
         self.projection = ChannelProjection(view=view)
-        self.reports = Reports(view, policy)
+        self.reports = Reports(view)
         self.managers = PeriodCloseManager(app, view, self.reports)
 
     @property
@@ -78,8 +75,8 @@ class EmbeddedRuntime(Runtime):
     """SQLite: the recorder cannot be subscribed to, so each sync catches the projection up in
     this process from its tracked position, then runs the pending closes' follow-ups."""
 
-    def __init__(self, app: ChannelLedger, view: ChannelView, policy: PolicyBook, read_wait: float):
-        super().__init__(app, view, policy, read_wait)
+    def __init__(self, app: ChannelLedger, view: ChannelView, read_wait: float):
+        super().__init__(app, view, read_wait)
         self._lock = threading.Lock()
 
     def sync(self, position: int | None = None) -> None:
@@ -100,12 +97,11 @@ class PostgresRuntime(Runtime):
         self,
         app: ChannelLedger,
         view: PostgresChannelView,
-        policy: PolicyBook,
         read_wait: float,
         database: Database,
         lead: bool,
     ):
-        super().__init__(app, view, policy, read_wait)
+        super().__init__(app, view, read_wait)
         self.pg_view = view
         self.database = database
         self.env = database.eventsourcing_env()
@@ -221,19 +217,20 @@ def postgres_view(env: dict[str, str]) -> PostgresChannelView:
 def build_runtime(
     settings: Settings,
     *,
-    policy: PolicyBook | None = None,
+    initial_policy: PolicyBook | None = None,
     clock: Callable[[], date] = date.today,
     lead: bool = True,
 ) -> Runtime:
-    """`lead=False` (PostgreSQL only): never run the projections here, only wait for them."""
-    book = policy or load_policy(settings.CHANNEL_POLICY_FILE)
-    app = build_application(settings, policy=book, clock=clock)
+    """`lead=False` (PostgreSQL only): never run the projections here, only wait for them.
+    `initial_policy`: the first policy versions of an empty store (default policy/default.toml);
+    the figures read the versions the log records."""
+    app = build_application(settings, initial_policy=initial_policy, clock=clock)
     database = parse_database_url(settings.CHANNEL_DATABASE_URL)
     if database.is_postgres:
         view = postgres_view(database.eventsourcing_env())
-        return PostgresRuntime(app, view, book, settings.CHANNEL_READ_WAIT, database, lead)
+        return PostgresRuntime(app, view, settings.CHANNEL_READ_WAIT, database, lead)
     # SQLite: the view shares the application's datastore (one file, or one in-memory database).
     sqlite_view = app.factory.tracking_recorder(SQLiteChannelView)
-    runtime = EmbeddedRuntime(app, cast(ChannelView, sqlite_view), book, settings.CHANNEL_READ_WAIT)
+    runtime = EmbeddedRuntime(app, cast(ChannelView, sqlite_view), settings.CHANNEL_READ_WAIT)
     runtime.sync(None)
     return runtime

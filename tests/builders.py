@@ -62,13 +62,13 @@ def memory_app(
 ) -> ChannelLedger:
     """The application on in-memory SQLite: the unit tests' store (no files, no servers)."""
     kwargs: dict[str, Any] = {} if clock is None else {"clock": clock}
-    return ChannelLedger(dict(MEMORY_ENV), policy=policy or POLICY, **kwargs)
+    return ChannelLedger(dict(MEMORY_ENV), initial_policy=policy or POLICY, **kwargs)
 
 
 def app_for_url(url: str, policy: PolicyBook | None = None, **kwargs: Any) -> ChannelLedger:
     """The application on `sqlite:///PATH` or `postgresql://…?schema=S` (integration tests)."""
     env = parse_database_url(url).eventsourcing_env()
-    return ChannelLedger(env, policy=policy or POLICY, **kwargs)
+    return ChannelLedger(env, initial_policy=policy or POLICY, **kwargs)
 
 
 def publish_prices(

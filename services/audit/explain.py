@@ -38,14 +38,14 @@ def reports_for(audit: Audit, args: argparse.Namespace) -> Iterator[tuple[Report
     if args.until is None and args.as_of is None:
         position = audit.live_position
         basis = {"source": "live read model", "position": position, "head": head}
-        yield Reports(audit.live, audit.policy), basis
+        yield Reports(audit.live), basis
         return
     cut = audit.cut(args.until, args.as_of)
     with audit.rebuilt(cut.position, name=args.scratch, keep=args.keep,
                        batch_size=args.batch_size) as area:
         basis = {"source": f"the log rebuilt up to {cut.description}", "position": cut.position,
                  "head": head, "scratch": area.url if args.keep else None}
-        yield Reports(area.view, audit.policy), basis
+        yield Reports(area.view), basis
 
 
 def _basis_line(basis: dict[str, Any]) -> str:
@@ -119,7 +119,8 @@ def explain_spare_budget(reports: Reports, basis: dict[str, Any], pool: str, mon
     row = next((r for r in rows if r["pool"] == pool), None)
     if row is None:
         raise NotFoundError(f"no spare-parts pool {pool} in {parsed}")
-    window = spare_parts.window(parsed, reports.policy)
+    book = reports.policy()
+    window = spare_parts.window(parsed, book)
     first, last = window[0].first_day.isoformat(), parsed.last_day.isoformat()
     with reports.view.reading() as db:
         close = db.one("SELECT position FROM @closes WHERE month = ?", (str(parsed),))
@@ -144,7 +145,7 @@ def explain_spare_budget(reports: Reports, basis: dict[str, Any], pool: str, mon
               "region": s["region"], "dealer_id": s["dealer_id"], "client_ref": s["client_ref"],
               "value": from_cents(s["value_cents"])} for s in sales]
     total = sum((f["value"] for f in facts), ZERO)
-    policy = reports.policy.in_force(parsed.first_day)
+    policy = book.in_force(parsed.first_day)
     data = {
         **row,
         "basis_of_figures": basis,

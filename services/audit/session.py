@@ -13,6 +13,7 @@ from domain.policy import PolicyBook
 from infra.persistence import Database, parse_database_url
 from infra.settings import Settings
 from projections.projection import SOURCE
+from projections.queries import Reports
 from projections.views import ChannelView
 from services.application import ChannelLedger
 from services.audit import scratch as scratch_area
@@ -46,12 +47,10 @@ class ReplayReport:
 
 
 class Audit:
-    def __init__(
-        self, settings: Settings, *, policy: PolicyBook | None = None, progress: bool = False
-    ) -> None:
+    def __init__(self, settings: Settings, *, progress: bool = False) -> None:
         self.database: Database = parse_database_url(settings.CHANNEL_DATABASE_URL)
-        self.app: ChannelLedger = build_application(settings, policy=policy)
-        self.policy = self.app.policy
+        # The audit never writes, not even a store's first policy version.
+        self.app: ChannelLedger = build_application(settings, open_policy=False)
         self.progress = progress
         self._live: ChannelView | None = None
 
@@ -73,6 +72,11 @@ class Audit:
         if self._live is None:
             self._live = scratch_area.open_view(self.database)
         return self._live
+
+    @property
+    def policy(self) -> PolicyBook:
+        """The policy versions the log records, as the live read model holds them (R4)."""
+        return Reports(self.live).policy()
 
     @property
     def live_position(self) -> int:

@@ -113,7 +113,7 @@ def simulate(
     cut = audit.cut(until, as_of)
     with audit.rebuilt(cut.position, name=name, keep=keep, batch_size=batch_size,
                        label="simulate") as area:
-        actual = Reports(area.view, audit.policy)
+        actual = Reports(area.view)
         proposed = Reports(area.view, proposal)
         with area.view.reading() as db:
             closes = [(str(r["month"]), int(r["position"]), r["done_position"]) for r in db.all(

@@ -30,6 +30,7 @@ from services.http.resources import (
     dealers,
     orders,
     periods,
+    policy,
     price_list,
     reports,
     slips,
@@ -141,7 +142,7 @@ def create_app(
 
 def _resources() -> list[Blueprint]:
     return [
-        dealers.blp, price_list.blp, orders.blp, credit.blp, spare_parts.blp, periods.blp,
+        dealers.blp, price_list.blp, policy.blp, orders.blp, credit.blp, spare_parts.blp, periods.blp,
         slips.blp, reports.blp, api_keys.blp,
     ]
 

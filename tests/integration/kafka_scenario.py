@@ -99,7 +99,7 @@ class Scenario:
 
 def scenario(store_url: str) -> Scenario:
     settings = replace(Settings(), CHANNEL_DATABASE_URL=store_url, CHANNEL_READ_WAIT=30.0)
-    return Scenario(build_runtime(settings, policy=POLICY, clock=lambda: date(2026, 1, 2)))
+    return Scenario(build_runtime(settings, initial_policy=POLICY, clock=lambda: date(2026, 1, 2)))
 
 
 def reporting_tables(url: str) -> dict[str, Any]:
@@ -180,7 +180,6 @@ class Deployment:
             "CHANNEL_KAFKA_GROUP": self.group,
             "CHANNEL_KAFKA_DEAD_LETTER_TOPIC": self.dead_letter_topic,
             "CHANNEL_KAFKA_PARTITIONS": "3",
-            "CHANNEL_POLICY_FILE": str(ROOT / "policy" / "default.toml"),
         }
 
     def start(self, command: str, *args: str, name: str | None = None) -> Process:

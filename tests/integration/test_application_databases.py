@@ -93,7 +93,9 @@ EXPECTED: dict[str, Any] = {
     "pool": Decimal("300.00"),
     "closed": ["2026-01", "2026-02", "2026-03"],
     "prices": [1, 2],
-    "events": 81,  # with one LogSeal part saved by each of the three closes (audit verify)
+    # with one LogSeal part saved by each of the three closes (audit verify) and the store's first
+    # policy version (Policy.Opened, Policy.VersionPublished: R4)
+    "events": 83,
 }
 
 

@@ -54,6 +54,8 @@ MATRIX = [
     Route("POST", "/dealers/{dealer}/repair-centre", "manager"),
     Route("PUT", "/price-list", "manager"),
     Route("GET", "/price-list?on=2026-01-10", EVERYONE, ANY),
+    Route("PUT", "/policy", "finance manager"),
+    Route("GET", "/policy?on=2026-01-10", EVERYONE, ANY),
     Route("POST", "/orders", "sales", OWN_BODY),
     Route("GET", "/orders/{order}", "sales manager finance auditor", OWN),
     Route("GET", "/orders?status=confirmed", "sales manager finance auditor", OWN_LIST),

@@ -35,7 +35,7 @@ D = date.fromisoformat
 
 def runtime(url: str, *, lead: bool, wait: float = 20.0) -> PostgresRuntime:
     settings = replace(Settings().with_database(url), CHANNEL_READ_WAIT=wait)
-    rt = build_runtime(settings, policy=POLICY, clock=lambda: date(2026, 7, 31), lead=lead)
+    rt = build_runtime(settings, initial_policy=POLICY, clock=lambda: date(2026, 7, 31), lead=lead)
     assert isinstance(rt, PostgresRuntime)
     return rt
 
@@ -201,7 +201,7 @@ def test_two_feeders_at_once_apply_each_event_exactly_once(pg_url: str) -> None:
 
 
 def test_runtime_type_is_embedded_on_sqlite(tmp_path: Path) -> None:
-    rt: Runtime = build_runtime(Settings().with_database(f"sqlite:///{tmp_path}/x.db"), policy=POLICY)
+    rt: Runtime = build_runtime(Settings().with_database(f"sqlite:///{tmp_path}/x.db"), initial_policy=POLICY)
     try:
         assert not isinstance(rt, PostgresRuntime)
         rt.sync(None)

@@ -158,7 +158,9 @@ def quarter(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Quarter]:
         url = f"sqlite:///{tmp_path}/quarter.db"
     else:
         url = request.getfixturevalue("pg_url")
-    runtime = build_runtime(Settings().with_database(url), policy=BOOK, clock=lambda: date(2026, 7, 2))
+    runtime = build_runtime(
+        Settings().with_database(url), initial_policy=BOOK, clock=lambda: date(2026, 7, 2)
+    )
     try:
         yield play(runtime)
     finally:

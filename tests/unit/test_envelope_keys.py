@@ -15,6 +15,7 @@ from domain.dealer import Dealer
 from domain.log_seal import LogSeal
 from domain.order import Order
 from domain.period import AccountingCalendar
+from domain.policy import Policy
 from domain.price_list import PriceList
 from domain.roster import Roster
 from examples.ml_company import Demo
@@ -55,8 +56,10 @@ def test_each_event_is_keyed_by_the_dealer_it_concerns_and_global_ones_by_none(
         assert keys.key_for(event) == dealer_of(app, event), type(event).__qualname__
     keyed = {type(e) for e in events if keys.key_for(e) is None}
     assert keyed <= {PriceList.Opened, PriceList.VersionPublished, AccountingCalendar.Opened,
-                     AccountingCalendar.MonthClosed, LogSeal.Recorded, Roster.Opened}
+                     AccountingCalendar.MonthClosed, LogSeal.Recorded, Roster.Opened,
+                     Policy.Opened, Policy.VersionPublished}
     assert AccountingCalendar.MonthClosed in keyed and PriceList.VersionPublished in keyed
+    assert Policy.VersionPublished in keyed  # R4: every partition's consumer needs the policy
 
 
 def test_a_later_order_event_finds_its_dealer_in_the_store_when_the_placement_was_not_seen(

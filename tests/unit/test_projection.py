@@ -41,7 +41,9 @@ DEALERS = [
 
 def new_runtime() -> Runtime:
     return build_runtime(
-        Settings().with_database("sqlite:///:memory:"), policy=POLICY, clock=lambda: date(2026, 12, 31)
+        Settings().with_database("sqlite:///:memory:"),
+        initial_policy=POLICY,
+        clock=lambda: date(2026, 12, 31),
     )
 
 

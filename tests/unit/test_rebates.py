@@ -91,7 +91,7 @@ def test_r4_negative_net_sales_earn_zero_even_above_a_negative_agreed_amount() -
 @pytest.fixture
 def runtime() -> Iterator[Runtime]:
     rt = build_runtime(
-        Settings().with_database("sqlite:///:memory:"), policy=POLICY, clock=lambda: date(2026, 7, 15)
+        Settings().with_database("sqlite:///:memory:"), initial_policy=POLICY, clock=lambda: date(2026, 7, 15)
     )
     yield rt
     rt.close()

@@ -1,0 +1,1 @@
+"""Policy files: `default.toml` is what an empty store records as its first policy version."""
