@@ -194,9 +194,9 @@ class DecimalText(StrictString):
         return text
 
 
-def _tiers(values: type[fields.Field]) -> fields.Field:
+def _tiers(values: fields.Field) -> fields.Field:
     return fields.Dict(keys=fields.String(validate=validate.OneOf(["A", "AA", "SI", "END"])),
-                       values=values(), required=True)
+                       values=values, required=True)
 
 
 class BracketSchema(Schema):
@@ -212,26 +212,26 @@ def _whole() -> fields.Field:
     return fields.Integer(strict=True, required=True)
 
 
+def _text() -> fields.Field:
+    return DecimalText(required=True)
+
+
 # R4: the terms of a policy version (Policy.VersionPublished.terms), as policy/default.toml
 # writes one version: decimals as text, whole numbers as integers.
 PolicyTermsSchema: type[Schema] = Schema.from_dict(
     {
-        "seats": fields.Dict(keys=fields.String(validate=validate.OneOf(["A", "AA", "SI", "END"])),
-                             values=fields.Integer(strict=True), required=True),
-        "discounts": _tiers(DecimalText),
+        "seats": _tiers(fields.Integer(strict=True)),
+        "discounts": _tiers(DecimalText()),
         "onboarding": _section("Onboarding", forecast_months=_whole()),
-        "credit": _section("Credit", multiple=DecimalText(required=True), overdue_days=_whole(),
+        "credit": _section("Credit", multiple=_text(), overdue_days=_whole(),
                            qualifying_months=_whole(), clean_months=_whole()),
-        "monthly_rebate": _tiers(DecimalText),
-        "quarterly_rebate": fields.Dict(
-            keys=fields.String(validate=validate.OneOf(["A", "AA", "SI", "END"])),
-            values=fields.List(fields.Nested(BracketSchema)), required=True),
-        "spare_parts": _section("SpareParts", rate=DecimalText(required=True), window_months=_whole()),
-        "performance": _section("Performance", quota=DecimalText(required=True), bonus=DecimalText(required=True),
-                                probation_ratio=DecimalText(required=True),
-                                probation_months=_whole(), dismissal_months=_whole()),
-        "orders": _section("OrderBounds", max_lines=_whole(), max_qty=_whole(),
-                           max_total=DecimalText(required=True)),
+        "monthly_rebate": _tiers(DecimalText()),
+        "quarterly_rebate": _tiers(fields.List(fields.Nested(BracketSchema))),
+        "spare_parts": _section("SpareParts", rate=_text(), window_months=_whole()),
+        "performance": _section("Performance", quota=_text(), bonus=_text(),
+                                probation_ratio=_text(), probation_months=_whole(),
+                                dismissal_months=_whole()),
+        "orders": _section("OrderBounds", max_lines=_whole(), max_qty=_whole(), max_total=_text()),
     },
     name="PolicyTermsSchema",
 )

@@ -61,7 +61,9 @@ def test_r4_the_terms_a_version_records_read_back_as_the_same_version() -> None:
     quota=st.decimals(min_value=0, max_value=10**9, places=2),
     seats=st.integers(0, 10_000),
 )
-def test_r4_any_version_round_trips_through_its_recorded_terms(rate: Decimal, quota: Decimal, seats: int) -> None:
+def test_r4_any_version_round_trips_through_its_recorded_terms(
+    rate: Decimal, quota: Decimal, seats: int
+) -> None:
     version = dataclasses.replace(
         V1, monthly_rebate={**V1.monthly_rebate, Tier.SI: rate}, quota=quota,
         seats={Tier.A: seats, Tier.AA: seats + 1},
