@@ -10,11 +10,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from domain import allocation
 from domain.errors import NotFoundError, RuleViolationError
 from domain.ids import NATIONAL_POOL
 from domain.policy import PolicyBook, version_from_terms
 from domain.values import Month, Quarter, Tier, Week, money, parse_period
-from projections import performance, spare_parts
+from projections import performance
 from projections.rebates import RebateFigure, monthly_rebate, quarterly_rebate
 from projections.records import from_cents, from_json
 from projections.sql import Db
@@ -409,9 +410,11 @@ class Reports:
             )
         return [{"dealer_id": k, "lines": v} for k, v in sorted(lines.items())]
 
-    def _shares(self, db: Db, month: Month, as_of: int | None) -> list[spare_parts.PoolShare]:
+    def _shares(self, db: Db, month: Month, as_of: int | None) -> list[allocation.PoolShare]:
+        """S2: the regions' net sales over the window and the repair centres open at the close, as
+        known at `as_of`; the domain divides the money."""
         book = self._book(db)
-        window = spare_parts.window(month, book)
+        window = allocation.window(month, book)
         sales = self._sums(db, "region", window[0].first_day.isoformat(), month.last_day.isoformat(), as_of)
         last, cap = month.last_day.isoformat(), as_of if as_of is not None else 2**62
         centres: dict[str, str] = {}
@@ -423,9 +426,7 @@ class Reports:
             closed = pool["closed_position"] is not None and pool["closed_position"] <= cap
             if not (closed and pool["closed_on"] <= last):
                 centres[pool["region"]] = pool["pool"]
-        return spare_parts.allocate(
-            month, {region: s.net for region, s in sales.items()}, centres, book
-        )
+        return allocation.allocate(month, {region: s.net for region, s in sales.items()}, centres, book)
 
     def spare_allocation(self, month: Month, as_of: int) -> list[dict[str, Any]]:
         """S2: the allocations the close of `month` makes, as known at its log position."""
@@ -557,6 +558,7 @@ class Reports:
             else:
                 allocated, basis, status, version = ZERO, ZERO, "none", None
             region = pools[pool]["region"] if pool in pools else (share.region if share else pool)
+            figures = allocation.PoolMonth(carried_over=before, allocated=allocated, drawn=drawn)
             rows.append(
                 {
                     "pool": pool,
@@ -565,10 +567,10 @@ class Reports:
                     "month": str(parsed),
                     "regions": list(share.regions) if share else [],
                     "basis": basis,
-                    "allocated": allocated,
-                    "drawn": drawn,
-                    "carried_over": before,
-                    "balance": before + allocated - drawn,
+                    "allocated": figures.allocated,
+                    "drawn": figures.drawn,
+                    "carried_over": figures.carried_over,
+                    "balance": figures.balance,
                     "status": status,
                     "policy_version": version,
                 }
