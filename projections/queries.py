@@ -14,10 +14,11 @@ from domain import allocation
 from domain.errors import NotFoundError, RuleViolationError
 from domain.ids import NATIONAL_POOL
 from domain.policy import PolicyBook, version_from_terms
+from domain.rebates import Correction, RebateFacts, RebateLine, distance, earns_rebates, rebate, slip_lines
 from domain.values import Month, Quarter, Tier, Week, money, parse_period
 from projections import performance
-from projections.rebates import RebateFigure, monthly_rebate, quarterly_rebate
 from projections.records import from_cents, from_json
+from projections.sentences import rebate_why
 from projections.sql import Db
 from projections.views import ChannelView
 
@@ -160,46 +161,39 @@ class Reports:
         return {r["month"]: dict(r) for r in db.all("SELECT * FROM @closes")}
 
     @staticmethod
-    def _eligible(dealer: dict[str, Any], first: date, last: date, as_of: int | None) -> bool:
-        """A dealer earns rebates in a period once its formal agreement is signed (known at
-        `as_of`, signed by the period's end) and unless it was terminated before the period."""
-        position = dealer["agreement_position"]
-        if position is None or (as_of is not None and position > as_of):
-            return False
-        if dealer["agreement_signed_on"] > last.isoformat():
-            return False
-        terminated = dealer["terminated_position"]
-        return not (
-            terminated is not None
-            and (as_of is None or terminated <= as_of)
-            and dealer["terminated_on"] < first.isoformat()
-        )
+    def _agreement(dealer: dict[str, Any], as_of: int | None) -> tuple[date | None, date | None]:
+        """The dealer's formal agreement date and termination date, each as known at `as_of`."""
+        signed_at, terminated_at = dealer["agreement_position"], dealer["terminated_position"]
+        signed = None
+        if signed_at is not None and (as_of is None or signed_at <= as_of):
+            signed = _d(dealer["agreement_signed_on"])
+        terminated = None
+        if terminated_at is not None and (as_of is None or terminated_at <= as_of):
+            terminated = _d(dealer["terminated_on"])
+        return signed, terminated
 
     # --- rebates (R1–R7) -----------------------------------------------------------------------
 
     def _figures(
         self, db: Db, period: Month | Quarter, as_of: int | None = None
-    ) -> list[tuple[str, RebateFigure]]:
-        """What each eligible dealer earns for the period, from the log up to `as_of`."""
+    ) -> list[tuple[str, RebateLine]]:
+        """What each eligible dealer earns for the period, from the log up to `as_of`: the facts
+        are gathered here, the domain decides the money (R1–R4)."""
         book = self._book(db)
         dealers = self._dealer_rows(db)
         tiers = self._tiers(db, as_of)
         first, last = _bounds(period)
         net = self._sums(db, "dealer_id", first, last, as_of)
-        result: list[tuple[str, RebateFigure]] = []
+        result: list[tuple[str, RebateLine]] = []
         for dealer_id, dealer in dealers.items():
-            if dealer_id not in tiers or not self._eligible(dealer, period.first_day, period.last_day, as_of):
+            if dealer_id not in tiers:
                 continue
             tier = Tier(tiers[dealer_id].on(period.last_day))
-            if tier == Tier.END:
+            if not earns_rebates(period, tier, *self._agreement(dealer, as_of)):
                 continue
-            basis = net.get(dealer_id, Sums()).net
-            if isinstance(period, Month):
-                agreed = Decimal(dealer["monthly_amount"]) if dealer["monthly_amount"] else None
-                figure = monthly_rebate(period, basis, tier, agreed, book)
-            else:
-                figure = quarterly_rebate(period, basis, tier, book)
-            result.append((dealer_id, figure))
+            agreed = Decimal(dealer["monthly_amount"]) if dealer["monthly_amount"] else None
+            facts = RebateFacts(period, net.get(dealer_id, Sums()).net, tier, agreed)
+            result.append((dealer_id, rebate(facts, book)))
         return result
 
     @staticmethod
@@ -221,13 +215,15 @@ class Reports:
     @staticmethod
     def _posted(row: dict[str, Any], name: str) -> dict[str, Any]:
         detail = from_json(row["detail"]) or {}
-        return {
+        basis = None if row["basis_cents"] is None else from_cents(row["basis_cents"])
+        upper = None if detail.get("next_threshold") is None else Decimal(detail["next_threshold"])
+        entry = {
             "dealer_id": row["dealer_id"],
             "dealer_name": name,
             "period": row["period"],
             "kind": row["kind"],
             "status": "posted",
-            "basis": None if row["basis_cents"] is None else from_cents(row["basis_cents"]),
+            "basis": basis,
             "rate": None if row["rate"] is None else Decimal(row["rate"]),
             "amount": from_cents(row["amount_cents"]),
             "policy_version": row["policy_version"],
@@ -235,29 +231,44 @@ class Reports:
             "threshold": None if row["threshold"] is None else money(Decimal(row["threshold"])),
             "slip_id": row["slip_id"],
             "reached": detail.get("reached"),
-            "why": detail.get("why") or detail.get("note", ""),
             "rule": detail.get("rule", "R6" if row["kind"] == "correction" else ""),
+            # Slips issued before lines carried the next step hold none (None here).
+            "next_threshold": upper,
+            "next_rate": None if detail.get("next_rate") is None else Decimal(detail["next_rate"]),
+            "distance": None if basis is None else distance(basis, upper),
+            "dispute": detail.get("dispute"),
+            "note": detail.get("note"),
         }
+        if row["kind"] == "correction" and entry["note"] is None:
+            entry["note"] = detail.get("why", "")  # a correction line of an older slip
+        entry["why"] = rebate_why(entry)
+        return entry
 
     @staticmethod
-    def _accrued(dealer_id: str, name: str, figure: RebateFigure) -> dict[str, Any]:
-        return {
+    def _accrued(dealer_id: str, name: str, line: RebateLine) -> dict[str, Any]:
+        entry = {
             "dealer_id": dealer_id,
             "dealer_name": name,
-            "period": figure.period,
-            "kind": figure.kind,
+            "period": str(line.period),
+            "kind": line.kind.value,
             "status": "accrued",
-            "basis": figure.basis,
-            "rate": figure.rate,
-            "amount": figure.amount,
-            "policy_version": figure.policy_version,
-            "tier": figure.tier,
-            "threshold": None if figure.threshold is None else money(figure.threshold),
+            "basis": line.basis,
+            "rate": line.rate,
+            "amount": line.amount,
+            "policy_version": line.policy_version,
+            "tier": line.tier.value,
+            "threshold": None if line.threshold is None else money(line.threshold),
             "slip_id": None,
-            "reached": figure.reached,
-            "why": figure.why,
-            "rule": figure.rule,
+            "reached": line.reached,
+            "rule": line.rule,
+            "next_threshold": line.next_threshold,
+            "next_rate": line.next_rate,
+            "distance": line.distance,
+            "dispute": None,
+            "note": None,
         }
+        entry["why"] = rebate_why(entry)
+        return entry
 
     def _ledger(self, db: Db, period: Month | Quarter, dealer_id: str | None) -> list[dict[str, Any]]:
         """R5: posted entries of settled periods; accruals (what would be earned if the period
@@ -274,11 +285,11 @@ class Reports:
             last_month = _months(p)[-1]
             if str(last_month) in settled:
                 continue  # the slips hold the period's final figures
-            for d_id, figure in self._figures(db, p):
+            for d_id, line in self._figures(db, p):
                 if dealer_id is not None and d_id != dealer_id:
                     continue
-                if (d_id, figure.period, figure.kind) not in posted:
-                    result.append(self._accrued(d_id, names.get(d_id, ""), figure))
+                if (d_id, str(line.period), line.kind.value) not in posted:
+                    result.append(self._accrued(d_id, names.get(d_id, ""), line))
         result.sort(key=lambda e: (e["dealer_name"], e["dealer_id"], KIND_ORDER[e["kind"]], e["period"]))
         return result
 
@@ -385,29 +396,22 @@ class Reports:
                 for r in self._entry_rows(db, [str(month)], None)
                 if r["kind"] == "correction" and r["position"] <= as_of
             ]
-        lines: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for dealer_id, figure in figures:
-            lines[dealer_id].append(figure.as_line(len(lines[dealer_id]) + 1))
+        entries: dict[str, list[RebateLine | Correction]] = defaultdict(list)
+        for dealer_id, line in figures:
+            entries[dealer_id].append(line)
         for r in corrections:
             detail = from_json(r["detail"]) or {}
-            lines[r["dealer_id"]].append(
-                {
-                    "line": len(lines[r["dealer_id"]]) + 1,
-                    "kind": "correction",
-                    "period": r["period"],
-                    "basis": None,
-                    "rate": None,
-                    "amount": from_cents(r["amount_cents"]),
-                    "policy_version": r["policy_version"],
-                    "tier": None,
-                    "threshold": None,
-                    "reached": None,
-                    "rule": "R6",
-                    "why": detail.get("note", ""),
-                    "slip_id": r["slip_id"],
-                    "dispute": detail.get("dispute"),
-                }
+            entries[r["dealer_id"]].append(
+                Correction(
+                    period=month,
+                    amount=from_cents(r["amount_cents"]),
+                    policy_version=r["policy_version"],
+                    slip_id=r["slip_id"],
+                    dispute=int(detail["dispute"]),
+                    note=str(detail.get("note", "")),
+                )
             )
+        lines = {dealer_id: slip_lines(found) for dealer_id, found in entries.items()}
         return [{"dealer_id": k, "lines": v} for k, v in sorted(lines.items())]
 
     def _shares(self, db: Db, month: Month, as_of: int | None) -> list[allocation.PoolShare]:
@@ -456,9 +460,12 @@ class Reports:
             for item in d["lines"]:
                 verdict[item["line"]] = state
         for line in lines:
-            for key in ("basis", "rate", "amount", "threshold"):
+            for key in ("basis", "rate", "amount", "threshold", "next_threshold", "next_rate"):
                 if line.get(key) is not None:
                     line[key] = Decimal(line[key])
+            if line["kind"] == "correction" and "note" not in line:
+                line["note"] = line.get("why", "")  # older slips kept finance's note as `why`
+            line["why"] = rebate_why(line)  # rendered from the figures, old slips and new alike
             default = "confirmed" if row["status"] == "confirmed" else "issued"
             line["status"] = verdict.get(line["line"], default)
         for d in disputes:

@@ -453,8 +453,15 @@ class SlipLineSchema(Schema):
     threshold = Amount(allow_none=True)
     reached = fields.Boolean(allow_none=True)
     rule = fields.String(allow_none=True)
-    why = fields.String(allow_none=True)
+    why = fields.String(
+        allow_none=True, metadata={"description": "a sentence rendered from the line's figures (R7)"}
+    )
+    next_threshold = Amount(
+        allow_none=True, metadata={"description": "the net sales that earn the next rate up (R2, R3)"}
+    )
+    next_rate = DecimalString(allow_none=True)
     dispute = fields.Integer(allow_none=True)
+    note = fields.String(allow_none=True, metadata={"description": "a correction: finance's note (R6)"})
     status = fields.String(metadata={"description": "issued, confirmed, disputed, accepted, rejected"})
 
 
@@ -544,8 +551,17 @@ class RebateEntrySchema(Schema):
     threshold = Amount(allow_none=True)
     slip_id = fields.String(allow_none=True)
     reached = fields.Boolean(allow_none=True)
-    why = fields.String(allow_none=True)
+    why = fields.String(
+        allow_none=True, metadata={"description": "a sentence rendered from the entry's figures (R7)"}
+    )
     rule = fields.String(allow_none=True)
+    next_threshold = Amount(
+        allow_none=True, metadata={"description": "the net sales that earn the next rate up (R2, R3)"}
+    )
+    next_rate = DecimalString(allow_none=True)
+    distance = Amount(allow_none=True, metadata={"description": "net sales still needed to reach it"})
+    dispute = fields.Integer(allow_none=True)
+    note = fields.String(allow_none=True, metadata={"description": "a correction: finance's note (R6)"})
     facts = fields.List(fields.Integer(), metadata={"description": "log positions of the basis"})
 
 
