@@ -4,19 +4,17 @@ method returns plain dicts and lists: money as Decimal, dates as date."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from domain import allocation
+from domain import allocation, performance
 from domain.errors import NotFoundError, RuleViolationError
 from domain.ids import NATIONAL_POOL
 from domain.policy import PolicyBook, version_from_terms
 from domain.rebates import Correction, RebateFacts, RebateLine, distance, earns_rebates, rebate, slip_lines
 from domain.values import Month, Quarter, Tier, Week, money, parse_period
-from projections import performance
 from projections.records import from_cents, from_json
 from projections.sentences import rebate_why
 from projections.sql import Db
@@ -688,8 +686,8 @@ class Reports:
         return [{"rank": position, **r} for position, r in performance.rank(rows, lambda r: r["net_sales"])]
 
     def _salespeople(self, db: Db, last_day: date) -> tuple[dict[str, str], dict[str, Month]]:
-        """Each salesperson's region (where most of the dealers they own at `last_day` are) and
-        first month (when they first owned a dealer)."""
+        """Each salesperson's region (K2, from the dealers they own at `last_day`) and first quota
+        month (K4: the month the first of their dealers registered with them, or passed to them)."""
         dealers = self._dealer_rows(db)
         owners = self._owners(db)
         regions: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -701,103 +699,88 @@ class Reports:
                     first[salesperson] = month
             if dealers[dealer_id]["registered_on"] <= last_day.isoformat():
                 regions[history.on(last_day)][dealers[dealer_id]["region"]] += 1
-        home = {
-            sp: min(counts, key=lambda region: (-counts[region], region)) for sp, counts in regions.items()
-        }
+        home = {sp: performance.home_region(counts) for sp, counts in regions.items()}
         return home, first
 
-    def _monthly_net(self, db: Db, months: Iterable[Month]) -> dict[str, dict[Month, Decimal]]:
+    @staticmethod
+    def _monthly_net(db: Db, last: Month) -> dict[str, dict[Month, Decimal]]:
+        """Net sales (O5) by salesperson (D8) and month, every month up to `last`: a shortfall
+        carries until it is made up (K4), so the whole history counts."""
+        rows = db.all(
+            "SELECT salesperson, SUBSTR(business_date, 1, 7) AS month, SUM(value_cents) AS net "
+            "FROM @sales WHERE business_date <= ? GROUP BY salesperson, SUBSTR(business_date, 1, 7)",
+            (last.last_day.isoformat(),),
+        )
         result: dict[str, dict[Month, Decimal]] = defaultdict(dict)
-        for m in months:
-            for sp, s in self._sums(db, "salesperson", *_bounds(m)).items():
-                result[sp][m] = s.net
+        for r in rows:
+            result[r["salesperson"]][Month.parse(r["month"])] = from_cents(r["net"])
         return result
 
     @staticmethod
-    def _quota(book: PolicyBook, month: Month) -> Decimal:
-        return money(book.in_force(month.first_day).quota)
-
-    def salesperson_ranking(self, period: str) -> list[dict[str, Any]]:
-        """K2/K4: salespeople by net sales, with quota, target (the previous month's shortfall
-        carried in), achievement over the last three months, review flags and, for a month, the
-        first salesperson of each region to reach the month's quota marked for the bonus."""
-        parsed = parse_period(period)
-        months = _months(parsed)
-        last = months[-1]
-        book = self.policy()
-        policy = book.in_force(last.first_day)
-
-        def quota_of(month: Month) -> Decimal:
-            return self._quota(book, month)
-
-        lookback = (
-            max(performance.ACHIEVEMENT_MONTHS, policy.probation_months, policy.dismissal_months, len(months))
-            + 1
-        )
-        span = [last.plus(-k) for k in range(lookback - 1, -1, -1)]
-        with self.view.reading() as db:
-            home, first = self._salespeople(db, last.last_day)
-            net = self._monthly_net(db, span)
-            home_sales = self._sums(db, "salesperson", *_bounds(parsed))
-            crossings = self._quota_crossings(db, last, quota_of(last)) if isinstance(parsed, Month) else {}
-        people = set(home) | set(home_sales)
-        rows: list[dict[str, Any]] = []
-        for sp in people:
-            start = first.get(sp, months[0])
-            history = net.get(sp, {})
-            period_net = sum((history.get(m, ZERO) for m in months), ZERO)
-            _, _, ratio = performance.achievement(last, history, quota_of, start)
-            quota = sum((quota_of(m) for m in months if m >= start), ZERO)
-            rows.append(
-                {
-                    "salesperson": sp,
-                    "region": home.get(sp, ""),
-                    "net_sales": period_net,
-                    "quota": quota,
-                    "target": performance.target(last, history, quota_of, start)
-                    if isinstance(parsed, Month)
-                    else quota,
-                    "achievement": ratio,
-                    "flags": performance.flags(last, history, quota_of, start, policy),
-                    "bonus": ZERO,
-                    "bonus_candidate": False,
-                    "reached_quota_on": crossings[sp][0] if sp in crossings else None,
-                }
-            )
-        if isinstance(parsed, Month):
-            # K2: the first in each region to reach the quota. Two on the same day: the one further
-            # past it that evening, then by name — never by the order events were recorded.
-            winners: dict[str, tuple[date, Decimal, str]] = {}
-            for sp, (on, reached) in crossings.items():
-                region = home.get(sp, "")
-                key = (on, -reached, sp)
-                if region not in winners or key < winners[region]:
-                    winners[region] = key
-            for row in rows:
-                if row["region"] in winners and winners[row["region"]][2] == row["salesperson"]:
-                    row["bonus"] = money(policy.bonus)
-                    row["bonus_candidate"] = True
-        rows.sort(key=lambda r: (-r["net_sales"], r["salesperson"]))
-        return [{"rank": position, **r} for position, r in performance.rank(rows, lambda r: r["net_sales"])]
-
-    def _quota_crossings(self, db: Db, month: Month, quota: Decimal) -> dict[str, tuple[date, Decimal]]:
-        """The business day on which each salesperson's month-to-date net sales first reached the
-        month's quota, with the month-to-date figure at the end of that day. Days, not events:
-        the order of events within a day says nothing about who was first."""
-        running: dict[str, Decimal] = defaultdict(lambda: ZERO)
-        crossed: dict[str, tuple[date, Decimal]] = {}
+    def _daily_net(db: Db, month: Month) -> dict[str, list[tuple[date, Decimal]]]:
+        """Each salesperson's net sales by business day of the month, in date order (K2)."""
         rows = db.all(
             "SELECT salesperson, business_date, SUM(value_cents) AS net FROM @sales "
             "WHERE business_date >= ? AND business_date <= ? "
             "GROUP BY salesperson, business_date ORDER BY business_date, salesperson",
             _bounds(month),
         )
+        result: dict[str, list[tuple[date, Decimal]]] = defaultdict(list)
         for r in rows:
-            sp = r["salesperson"]
-            running[sp] += from_cents(r["net"])
-            if sp not in crossed and running[sp] >= quota:
-                crossed[sp] = (date.fromisoformat(r["business_date"]), running[sp])
-        return crossed
+            result[r["salesperson"]].append((date.fromisoformat(r["business_date"]), from_cents(r["net"])))
+        return result
+
+    def salesperson_ranking(self, period: str) -> list[dict[str, Any]]:
+        """K2/K4: salespeople by net sales, with quota, target (quota plus the unmet target carried
+        in), achievement over the last three quota months, the flags decided in the period and,
+        for a month, the first salesperson of each region to reach the month's target marked for
+        the bonus. The facts are gathered here; `domain.performance` decides."""
+        parsed = parse_period(period)
+        months = _months(parsed)
+        last = months[-1]
+        with self.view.reading() as db:
+            book = self._book(db)
+            home, first = self._salespeople(db, last.last_day)
+            net = self._monthly_net(db, last)
+            period_sales = self._sums(db, "salesperson", *_bounds(parsed))
+            daily = self._daily_net(db, last) if isinstance(parsed, Month) else {}
+        bonus = money(book.in_force(last.first_day).bonus)
+        rows: list[dict[str, Any]] = []
+        crossings: list[performance.Crossing] = []
+        for sp in set(home) | set(period_sales):
+            standing = performance.standing(months, first.get(sp, months[0]), net.get(sp, {}), book)
+            region = home.get(sp, "")
+            on_quota = on_target = None
+            if isinstance(parsed, Month):
+                days = daily.get(sp, [])
+                on_quota = performance.reached_on(days, standing.quota)
+                on_target = performance.crossing(sp, region, days, standing.target)
+                if on_target is not None:
+                    crossings.append(on_target)
+            rows.append(
+                {
+                    "salesperson": sp,
+                    "region": region,
+                    "net_sales": standing.net_sales,
+                    "quota": standing.quota,
+                    "carried": standing.carried,
+                    "target": standing.target,
+                    "reached": standing.reached,
+                    "achievement": standing.achievement,
+                    "flags": [flag.value for flag in standing.flags],
+                    "bonus": ZERO,
+                    "bonus_candidate": False,
+                    "reached_quota_on": on_quota[0] if on_quota else None,
+                    "reached_target_on": on_target.on if on_target else None,
+                }
+            )
+        winners = set(performance.bonus_winners(crossings).values())
+        for row in rows:
+            if row["salesperson"] in winners:
+                row["bonus"] = bonus
+                row["bonus_candidate"] = True
+        rows.sort(key=lambda r: (-r["net_sales"], r["salesperson"]))
+        return [{"rank": position, **r} for position, r in performance.rank(rows, lambda r: r["net_sales"])]
 
     def weekly(self, salesperson: str, week: str) -> dict[str, Any]:
         """K1: the salesperson's week — net sales (per dealer), channel progress and the forecasts
@@ -860,7 +843,7 @@ class Reports:
             "returns": sum((s.returned for s in sums.values()), ZERO),
             "by_dealer": by_dealer,
             "month_to_date": month_sums.get(salesperson, Sums()).net,
-            "quota": self._quota(book, month),
+            "quota": performance.quota(month, book),
             "progress": {k: {"count": len(v), "dealers": v} for k, v in steps.items()},
             "forecasts": [
                 {

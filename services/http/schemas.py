@@ -655,15 +655,23 @@ class SalespersonRowSchema(Schema):
     salesperson = fields.String()
     region = fields.String()
     net_sales = Amount()
-    quota = Amount()
-    target = Amount()
+    quota = Amount(metadata={"description": "plain quota of the period's quota months (K4)"})
+    carried = Amount(metadata={"description": "the unmet target carried into the period (K4)"})
+    target = Amount(metadata={"description": "quota + carried (K4)"})
+    reached = fields.Boolean(metadata={"description": "the period's net sales reach the target"})
     achievement = DecimalString(
         allow_none=True, metadata={"description": "a ratio: 1.0 is 100 % (K4)"}
     )
-    flags = fields.List(fields.String())
+    flags = fields.List(
+        fields.String(),
+        metadata={"description": "K4 flags decided in the period: probation_extended, dismissal_review"},
+    )
     bonus = Amount()
-    bonus_candidate = fields.Boolean()
+    bonus_candidate = fields.Boolean(
+        metadata={"description": "K2: the first in the region to reach the month's target"}
+    )
     reached_quota_on = BusinessDate(allow_none=True)
+    reached_target_on = BusinessDate(allow_none=True)
 
 
 class SalespersonRankingSchema(Schema):
