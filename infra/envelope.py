@@ -165,7 +165,9 @@ CreditDetailsSchema: type[Schema] = Schema.from_dict(
 
 
 class SlipLineSchema(Schema):
-    """A line of a rebate confirmation slip (R5): a posted figure or an R6 correction."""
+    """A line of a rebate confirmation slip (R5): a posted figure or an R6 correction. Lines carry
+    figures; slips issued before that also hold a `why` sentence, so it is optional (a line
+    decodes with it or without it, exactly as the store holds it)."""
 
     line = fields.Integer(strict=True, required=True)
     kind = _str()
@@ -178,10 +180,14 @@ class SlipLineSchema(Schema):
     threshold = Money(required=True, allow_none=True)
     reached = StrictBoolean(required=True, allow_none=True)
     rule = _str()
-    why = _str()
-    # Corrections only: the slip and dispute the correction comes from.
+    why = StrictString()
+    # Monthly and quarterly lines: the next rate up and the net sales it needs (R2, R3).
+    next_threshold = Money(allow_none=True)
+    next_rate = Money(allow_none=True)
+    # Corrections only: the slip and dispute the correction comes from, and finance's note.
     slip_id = StrictString(allow_none=True)
     dispute = fields.Integer(strict=True, allow_none=True)
+    note = StrictString()
 
 
 class DecimalText(StrictString):

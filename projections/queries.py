@@ -4,19 +4,19 @@ method returns plain dicts and lists: money as Decimal, dates as date."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from domain import allocation, performance
 from domain.errors import NotFoundError, RuleViolationError
 from domain.ids import NATIONAL_POOL
 from domain.policy import PolicyBook, version_from_terms
+from domain.rebates import Correction, RebateFacts, RebateLine, distance, earns_rebates, rebate, slip_lines
 from domain.values import Month, Quarter, Tier, Week, money, parse_period
-from projections import performance, spare_parts
-from projections.rebates import RebateFigure, monthly_rebate, quarterly_rebate
 from projections.records import from_cents, from_json
+from projections.sentences import rebate_why
 from projections.sql import Db
 from projections.views import ChannelView
 
@@ -159,46 +159,39 @@ class Reports:
         return {r["month"]: dict(r) for r in db.all("SELECT * FROM @closes")}
 
     @staticmethod
-    def _eligible(dealer: dict[str, Any], first: date, last: date, as_of: int | None) -> bool:
-        """A dealer earns rebates in a period once its formal agreement is signed (known at
-        `as_of`, signed by the period's end) and unless it was terminated before the period."""
-        position = dealer["agreement_position"]
-        if position is None or (as_of is not None and position > as_of):
-            return False
-        if dealer["agreement_signed_on"] > last.isoformat():
-            return False
-        terminated = dealer["terminated_position"]
-        return not (
-            terminated is not None
-            and (as_of is None or terminated <= as_of)
-            and dealer["terminated_on"] < first.isoformat()
-        )
+    def _agreement(dealer: dict[str, Any], as_of: int | None) -> tuple[date | None, date | None]:
+        """The dealer's formal agreement date and termination date, each as known at `as_of`."""
+        signed_at, terminated_at = dealer["agreement_position"], dealer["terminated_position"]
+        signed = None
+        if signed_at is not None and (as_of is None or signed_at <= as_of):
+            signed = _d(dealer["agreement_signed_on"])
+        terminated = None
+        if terminated_at is not None and (as_of is None or terminated_at <= as_of):
+            terminated = _d(dealer["terminated_on"])
+        return signed, terminated
 
     # --- rebates (R1–R7) -----------------------------------------------------------------------
 
     def _figures(
         self, db: Db, period: Month | Quarter, as_of: int | None = None
-    ) -> list[tuple[str, RebateFigure]]:
-        """What each eligible dealer earns for the period, from the log up to `as_of`."""
+    ) -> list[tuple[str, RebateLine]]:
+        """What each eligible dealer earns for the period, from the log up to `as_of`: the facts
+        are gathered here, the domain decides the money (R1–R4)."""
         book = self._book(db)
         dealers = self._dealer_rows(db)
         tiers = self._tiers(db, as_of)
         first, last = _bounds(period)
         net = self._sums(db, "dealer_id", first, last, as_of)
-        result: list[tuple[str, RebateFigure]] = []
+        result: list[tuple[str, RebateLine]] = []
         for dealer_id, dealer in dealers.items():
-            if dealer_id not in tiers or not self._eligible(dealer, period.first_day, period.last_day, as_of):
+            if dealer_id not in tiers:
                 continue
             tier = Tier(tiers[dealer_id].on(period.last_day))
-            if tier == Tier.END:
+            if not earns_rebates(period, tier, *self._agreement(dealer, as_of)):
                 continue
-            basis = net.get(dealer_id, Sums()).net
-            if isinstance(period, Month):
-                agreed = Decimal(dealer["monthly_amount"]) if dealer["monthly_amount"] else None
-                figure = monthly_rebate(period, basis, tier, agreed, book)
-            else:
-                figure = quarterly_rebate(period, basis, tier, book)
-            result.append((dealer_id, figure))
+            agreed = Decimal(dealer["monthly_amount"]) if dealer["monthly_amount"] else None
+            facts = RebateFacts(period, net.get(dealer_id, Sums()).net, tier, agreed)
+            result.append((dealer_id, rebate(facts, book)))
         return result
 
     @staticmethod
@@ -220,13 +213,15 @@ class Reports:
     @staticmethod
     def _posted(row: dict[str, Any], name: str) -> dict[str, Any]:
         detail = from_json(row["detail"]) or {}
-        return {
+        basis = None if row["basis_cents"] is None else from_cents(row["basis_cents"])
+        upper = None if detail.get("next_threshold") is None else Decimal(detail["next_threshold"])
+        entry = {
             "dealer_id": row["dealer_id"],
             "dealer_name": name,
             "period": row["period"],
             "kind": row["kind"],
             "status": "posted",
-            "basis": None if row["basis_cents"] is None else from_cents(row["basis_cents"]),
+            "basis": basis,
             "rate": None if row["rate"] is None else Decimal(row["rate"]),
             "amount": from_cents(row["amount_cents"]),
             "policy_version": row["policy_version"],
@@ -234,29 +229,44 @@ class Reports:
             "threshold": None if row["threshold"] is None else money(Decimal(row["threshold"])),
             "slip_id": row["slip_id"],
             "reached": detail.get("reached"),
-            "why": detail.get("why") or detail.get("note", ""),
             "rule": detail.get("rule", "R6" if row["kind"] == "correction" else ""),
+            # Slips issued before lines carried the next step hold none (None here).
+            "next_threshold": upper,
+            "next_rate": None if detail.get("next_rate") is None else Decimal(detail["next_rate"]),
+            "distance": None if basis is None else distance(basis, upper),
+            "dispute": detail.get("dispute"),
+            "note": detail.get("note"),
         }
+        if row["kind"] == "correction" and entry["note"] is None:
+            entry["note"] = detail.get("why", "")  # a correction line of an older slip
+        entry["why"] = rebate_why(entry)
+        return entry
 
     @staticmethod
-    def _accrued(dealer_id: str, name: str, figure: RebateFigure) -> dict[str, Any]:
-        return {
+    def _accrued(dealer_id: str, name: str, line: RebateLine) -> dict[str, Any]:
+        entry = {
             "dealer_id": dealer_id,
             "dealer_name": name,
-            "period": figure.period,
-            "kind": figure.kind,
+            "period": str(line.period),
+            "kind": line.kind.value,
             "status": "accrued",
-            "basis": figure.basis,
-            "rate": figure.rate,
-            "amount": figure.amount,
-            "policy_version": figure.policy_version,
-            "tier": figure.tier,
-            "threshold": None if figure.threshold is None else money(figure.threshold),
+            "basis": line.basis,
+            "rate": line.rate,
+            "amount": line.amount,
+            "policy_version": line.policy_version,
+            "tier": line.tier.value,
+            "threshold": None if line.threshold is None else money(line.threshold),
             "slip_id": None,
-            "reached": figure.reached,
-            "why": figure.why,
-            "rule": figure.rule,
+            "reached": line.reached,
+            "rule": line.rule,
+            "next_threshold": line.next_threshold,
+            "next_rate": line.next_rate,
+            "distance": line.distance,
+            "dispute": None,
+            "note": None,
         }
+        entry["why"] = rebate_why(entry)
+        return entry
 
     def _ledger(self, db: Db, period: Month | Quarter, dealer_id: str | None) -> list[dict[str, Any]]:
         """R5: posted entries of settled periods; accruals (what would be earned if the period
@@ -273,11 +283,11 @@ class Reports:
             last_month = _months(p)[-1]
             if str(last_month) in settled:
                 continue  # the slips hold the period's final figures
-            for d_id, figure in self._figures(db, p):
+            for d_id, line in self._figures(db, p):
                 if dealer_id is not None and d_id != dealer_id:
                     continue
-                if (d_id, figure.period, figure.kind) not in posted:
-                    result.append(self._accrued(d_id, names.get(d_id, ""), figure))
+                if (d_id, str(line.period), line.kind.value) not in posted:
+                    result.append(self._accrued(d_id, names.get(d_id, ""), line))
         result.sort(key=lambda e: (e["dealer_name"], e["dealer_id"], KIND_ORDER[e["kind"]], e["period"]))
         return result
 
@@ -384,34 +394,29 @@ class Reports:
                 for r in self._entry_rows(db, [str(month)], None)
                 if r["kind"] == "correction" and r["position"] <= as_of
             ]
-        lines: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for dealer_id, figure in figures:
-            lines[dealer_id].append(figure.as_line(len(lines[dealer_id]) + 1))
+        entries: dict[str, list[RebateLine | Correction]] = defaultdict(list)
+        for dealer_id, line in figures:
+            entries[dealer_id].append(line)
         for r in corrections:
             detail = from_json(r["detail"]) or {}
-            lines[r["dealer_id"]].append(
-                {
-                    "line": len(lines[r["dealer_id"]]) + 1,
-                    "kind": "correction",
-                    "period": r["period"],
-                    "basis": None,
-                    "rate": None,
-                    "amount": from_cents(r["amount_cents"]),
-                    "policy_version": r["policy_version"],
-                    "tier": None,
-                    "threshold": None,
-                    "reached": None,
-                    "rule": "R6",
-                    "why": detail.get("note", ""),
-                    "slip_id": r["slip_id"],
-                    "dispute": detail.get("dispute"),
-                }
+            entries[r["dealer_id"]].append(
+                Correction(
+                    period=month,
+                    amount=from_cents(r["amount_cents"]),
+                    policy_version=r["policy_version"],
+                    slip_id=r["slip_id"],
+                    dispute=int(detail["dispute"]),
+                    note=str(detail.get("note", "")),
+                )
             )
+        lines = {dealer_id: slip_lines(found) for dealer_id, found in entries.items()}
         return [{"dealer_id": k, "lines": v} for k, v in sorted(lines.items())]
 
-    def _shares(self, db: Db, month: Month, as_of: int | None) -> list[spare_parts.PoolShare]:
+    def _shares(self, db: Db, month: Month, as_of: int | None) -> list[allocation.PoolShare]:
+        """S2: the regions' net sales over the window and the repair centres open at the close, as
+        known at `as_of`; the domain divides the money."""
         book = self._book(db)
-        window = spare_parts.window(month, book)
+        window = allocation.window(month, book)
         sales = self._sums(db, "region", window[0].first_day.isoformat(), month.last_day.isoformat(), as_of)
         last, cap = month.last_day.isoformat(), as_of if as_of is not None else 2**62
         centres: dict[str, str] = {}
@@ -423,9 +428,7 @@ class Reports:
             closed = pool["closed_position"] is not None and pool["closed_position"] <= cap
             if not (closed and pool["closed_on"] <= last):
                 centres[pool["region"]] = pool["pool"]
-        return spare_parts.allocate(
-            month, {region: s.net for region, s in sales.items()}, centres, book
-        )
+        return allocation.allocate(month, {region: s.net for region, s in sales.items()}, centres, book)
 
     def spare_allocation(self, month: Month, as_of: int) -> list[dict[str, Any]]:
         """S2: the allocations the close of `month` makes, as known at its log position."""
@@ -455,9 +458,12 @@ class Reports:
             for item in d["lines"]:
                 verdict[item["line"]] = state
         for line in lines:
-            for key in ("basis", "rate", "amount", "threshold"):
+            for key in ("basis", "rate", "amount", "threshold", "next_threshold", "next_rate"):
                 if line.get(key) is not None:
                     line[key] = Decimal(line[key])
+            if line["kind"] == "correction" and "note" not in line:
+                line["note"] = line.get("why", "")  # older slips kept finance's note as `why`
+            line["why"] = rebate_why(line)  # rendered from the figures, old slips and new alike
             default = "confirmed" if row["status"] == "confirmed" else "issued"
             line["status"] = verdict.get(line["line"], default)
         for d in disputes:
@@ -557,6 +563,7 @@ class Reports:
             else:
                 allocated, basis, status, version = ZERO, ZERO, "none", None
             region = pools[pool]["region"] if pool in pools else (share.region if share else pool)
+            figures = allocation.PoolMonth(carried_over=before, allocated=allocated, drawn=drawn)
             rows.append(
                 {
                     "pool": pool,
@@ -565,10 +572,10 @@ class Reports:
                     "month": str(parsed),
                     "regions": list(share.regions) if share else [],
                     "basis": basis,
-                    "allocated": allocated,
-                    "drawn": drawn,
-                    "carried_over": before,
-                    "balance": before + allocated - drawn,
+                    "allocated": figures.allocated,
+                    "drawn": figures.drawn,
+                    "carried_over": figures.carried_over,
+                    "balance": figures.balance,
                     "status": status,
                     "policy_version": version,
                 }
@@ -679,8 +686,8 @@ class Reports:
         return [{"rank": position, **r} for position, r in performance.rank(rows, lambda r: r["net_sales"])]
 
     def _salespeople(self, db: Db, last_day: date) -> tuple[dict[str, str], dict[str, Month]]:
-        """Each salesperson's region (where most of the dealers they own at `last_day` are) and
-        first month (when they first owned a dealer)."""
+        """Each salesperson's region (K2, from the dealers they own at `last_day`) and first quota
+        month (K4: the month the first of their dealers registered with them, or passed to them)."""
         dealers = self._dealer_rows(db)
         owners = self._owners(db)
         regions: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -692,103 +699,88 @@ class Reports:
                     first[salesperson] = month
             if dealers[dealer_id]["registered_on"] <= last_day.isoformat():
                 regions[history.on(last_day)][dealers[dealer_id]["region"]] += 1
-        home = {
-            sp: min(counts, key=lambda region: (-counts[region], region)) for sp, counts in regions.items()
-        }
+        home = {sp: performance.home_region(counts) for sp, counts in regions.items()}
         return home, first
 
-    def _monthly_net(self, db: Db, months: Iterable[Month]) -> dict[str, dict[Month, Decimal]]:
+    @staticmethod
+    def _monthly_net(db: Db, last: Month) -> dict[str, dict[Month, Decimal]]:
+        """Net sales (O5) by salesperson (D8) and month, every month up to `last`: a shortfall
+        carries until it is made up (K4), so the whole history counts."""
+        rows = db.all(
+            "SELECT salesperson, SUBSTR(business_date, 1, 7) AS month, SUM(value_cents) AS net "
+            "FROM @sales WHERE business_date <= ? GROUP BY salesperson, SUBSTR(business_date, 1, 7)",
+            (last.last_day.isoformat(),),
+        )
         result: dict[str, dict[Month, Decimal]] = defaultdict(dict)
-        for m in months:
-            for sp, s in self._sums(db, "salesperson", *_bounds(m)).items():
-                result[sp][m] = s.net
+        for r in rows:
+            result[r["salesperson"]][Month.parse(r["month"])] = from_cents(r["net"])
         return result
 
     @staticmethod
-    def _quota(book: PolicyBook, month: Month) -> Decimal:
-        return money(book.in_force(month.first_day).quota)
-
-    def salesperson_ranking(self, period: str) -> list[dict[str, Any]]:
-        """K2/K4: salespeople by net sales, with quota, target (the previous month's shortfall
-        carried in), achievement over the last three months, review flags and, for a month, the
-        first salesperson of each region to reach the month's quota marked for the bonus."""
-        parsed = parse_period(period)
-        months = _months(parsed)
-        last = months[-1]
-        book = self.policy()
-        policy = book.in_force(last.first_day)
-
-        def quota_of(month: Month) -> Decimal:
-            return self._quota(book, month)
-
-        lookback = (
-            max(performance.ACHIEVEMENT_MONTHS, policy.probation_months, policy.dismissal_months, len(months))
-            + 1
-        )
-        span = [last.plus(-k) for k in range(lookback - 1, -1, -1)]
-        with self.view.reading() as db:
-            home, first = self._salespeople(db, last.last_day)
-            net = self._monthly_net(db, span)
-            home_sales = self._sums(db, "salesperson", *_bounds(parsed))
-            crossings = self._quota_crossings(db, last, quota_of(last)) if isinstance(parsed, Month) else {}
-        people = set(home) | set(home_sales)
-        rows: list[dict[str, Any]] = []
-        for sp in people:
-            start = first.get(sp, months[0])
-            history = net.get(sp, {})
-            period_net = sum((history.get(m, ZERO) for m in months), ZERO)
-            _, _, ratio = performance.achievement(last, history, quota_of, start)
-            quota = sum((quota_of(m) for m in months if m >= start), ZERO)
-            rows.append(
-                {
-                    "salesperson": sp,
-                    "region": home.get(sp, ""),
-                    "net_sales": period_net,
-                    "quota": quota,
-                    "target": performance.target(last, history, quota_of, start)
-                    if isinstance(parsed, Month)
-                    else quota,
-                    "achievement": ratio,
-                    "flags": performance.flags(last, history, quota_of, start, policy),
-                    "bonus": ZERO,
-                    "bonus_candidate": False,
-                    "reached_quota_on": crossings[sp][0] if sp in crossings else None,
-                }
-            )
-        if isinstance(parsed, Month):
-            # K2: the first in each region to reach the quota. Two on the same day: the one further
-            # past it that evening, then by name — never by the order events were recorded.
-            winners: dict[str, tuple[date, Decimal, str]] = {}
-            for sp, (on, reached) in crossings.items():
-                region = home.get(sp, "")
-                key = (on, -reached, sp)
-                if region not in winners or key < winners[region]:
-                    winners[region] = key
-            for row in rows:
-                if row["region"] in winners and winners[row["region"]][2] == row["salesperson"]:
-                    row["bonus"] = money(policy.bonus)
-                    row["bonus_candidate"] = True
-        rows.sort(key=lambda r: (-r["net_sales"], r["salesperson"]))
-        return [{"rank": position, **r} for position, r in performance.rank(rows, lambda r: r["net_sales"])]
-
-    def _quota_crossings(self, db: Db, month: Month, quota: Decimal) -> dict[str, tuple[date, Decimal]]:
-        """The business day on which each salesperson's month-to-date net sales first reached the
-        month's quota, with the month-to-date figure at the end of that day. Days, not events:
-        the order of events within a day says nothing about who was first."""
-        running: dict[str, Decimal] = defaultdict(lambda: ZERO)
-        crossed: dict[str, tuple[date, Decimal]] = {}
+    def _daily_net(db: Db, month: Month) -> dict[str, list[tuple[date, Decimal]]]:
+        """Each salesperson's net sales by business day of the month, in date order (K2)."""
         rows = db.all(
             "SELECT salesperson, business_date, SUM(value_cents) AS net FROM @sales "
             "WHERE business_date >= ? AND business_date <= ? "
             "GROUP BY salesperson, business_date ORDER BY business_date, salesperson",
             _bounds(month),
         )
+        result: dict[str, list[tuple[date, Decimal]]] = defaultdict(list)
         for r in rows:
-            sp = r["salesperson"]
-            running[sp] += from_cents(r["net"])
-            if sp not in crossed and running[sp] >= quota:
-                crossed[sp] = (date.fromisoformat(r["business_date"]), running[sp])
-        return crossed
+            result[r["salesperson"]].append((date.fromisoformat(r["business_date"]), from_cents(r["net"])))
+        return result
+
+    def salesperson_ranking(self, period: str) -> list[dict[str, Any]]:
+        """K2/K4: salespeople by net sales, with quota, target (quota plus the unmet target carried
+        in), achievement over the last three quota months, the flags decided in the period and,
+        for a month, the first salesperson of each region to reach the month's target marked for
+        the bonus. The facts are gathered here; `domain.performance` decides."""
+        parsed = parse_period(period)
+        months = _months(parsed)
+        last = months[-1]
+        with self.view.reading() as db:
+            book = self._book(db)
+            home, first = self._salespeople(db, last.last_day)
+            net = self._monthly_net(db, last)
+            period_sales = self._sums(db, "salesperson", *_bounds(parsed))
+            daily = self._daily_net(db, last) if isinstance(parsed, Month) else {}
+        bonus = money(book.in_force(last.first_day).bonus)
+        rows: list[dict[str, Any]] = []
+        crossings: list[performance.Crossing] = []
+        for sp in set(home) | set(period_sales):
+            standing = performance.standing(months, first.get(sp, months[0]), net.get(sp, {}), book)
+            region = home.get(sp, "")
+            on_quota = on_target = None
+            if isinstance(parsed, Month):
+                days = daily.get(sp, [])
+                on_quota = performance.reached_on(days, standing.quota)
+                on_target = performance.crossing(sp, region, days, standing.target)
+                if on_target is not None:
+                    crossings.append(on_target)
+            rows.append(
+                {
+                    "salesperson": sp,
+                    "region": region,
+                    "net_sales": standing.net_sales,
+                    "quota": standing.quota,
+                    "carried": standing.carried,
+                    "target": standing.target,
+                    "reached": standing.reached,
+                    "achievement": standing.achievement,
+                    "flags": [flag.value for flag in standing.flags],
+                    "bonus": ZERO,
+                    "bonus_candidate": False,
+                    "reached_quota_on": on_quota[0] if on_quota else None,
+                    "reached_target_on": on_target.on if on_target else None,
+                }
+            )
+        winners = set(performance.bonus_winners(crossings).values())
+        for row in rows:
+            if row["salesperson"] in winners:
+                row["bonus"] = bonus
+                row["bonus_candidate"] = True
+        rows.sort(key=lambda r: (-r["net_sales"], r["salesperson"]))
+        return [{"rank": position, **r} for position, r in performance.rank(rows, lambda r: r["net_sales"])]
 
     def weekly(self, salesperson: str, week: str) -> dict[str, Any]:
         """K1: the salesperson's week — net sales (per dealer), channel progress and the forecasts
@@ -851,7 +843,7 @@ class Reports:
             "returns": sum((s.returned for s in sums.values()), ZERO),
             "by_dealer": by_dealer,
             "month_to_date": month_sums.get(salesperson, Sums()).net,
-            "quota": self._quota(book, month),
+            "quota": performance.quota(month, book),
             "progress": {k: {"count": len(v), "dealers": v} for k, v in steps.items()},
             "forecasts": [
                 {

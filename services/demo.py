@@ -27,7 +27,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             Path(database.path + suffix).unlink(missing_ok=True)
     runtime = build_runtime(settings)
     try:
-        if runtime.app.recorder.max_notification_id():
+        # A new store records its first policy version when opened (R4): only events beyond the
+        # policy's own mean the store holds a scenario already.
+        if (runtime.app.recorder.max_notification_id() or 0) > runtime.app.get_policy().version:
             print(f"{database.url} already holds events; run with --fresh to start over")
             return 1
         print(f"Channel Ledger demo on {database.url}\n")

@@ -63,6 +63,7 @@ COLUMNS: dict[str, list[str]] = {
         "region",
         "net_sales",
         "quota",
+        "carried",
         "target",
         "achievement",
         "bonus",

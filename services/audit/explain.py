@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from domain.allocation import window as allocation_window
 from domain.errors import NotFoundError
 from domain.ids import NATIONAL_POOL
 from domain.values import Month, parse_period
-from projections import spare_parts
 from projections.queries import Reports
 from projections.records import from_cents
 from services.audit import output
@@ -120,7 +120,7 @@ def explain_spare_budget(reports: Reports, basis: dict[str, Any], pool: str, mon
     if row is None:
         raise NotFoundError(f"no spare-parts pool {pool} in {parsed}")
     book = reports.policy()
-    window = spare_parts.window(parsed, book)
+    window = allocation_window(parsed, book)
     first, last = window[0].first_day.isoformat(), parsed.last_day.isoformat()
     with reports.view.reading() as db:
         close = db.one("SELECT position FROM @closes WHERE month = ?", (str(parsed),))

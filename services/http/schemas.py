@@ -453,8 +453,15 @@ class SlipLineSchema(Schema):
     threshold = Amount(allow_none=True)
     reached = fields.Boolean(allow_none=True)
     rule = fields.String(allow_none=True)
-    why = fields.String(allow_none=True)
+    why = fields.String(
+        allow_none=True, metadata={"description": "a sentence rendered from the line's figures (R7)"}
+    )
+    next_threshold = Amount(
+        allow_none=True, metadata={"description": "the net sales that earn the next rate up (R2, R3)"}
+    )
+    next_rate = DecimalString(allow_none=True)
     dispute = fields.Integer(allow_none=True)
+    note = fields.String(allow_none=True, metadata={"description": "a correction: finance's note (R6)"})
     status = fields.String(metadata={"description": "issued, confirmed, disputed, accepted, rejected"})
 
 
@@ -544,8 +551,17 @@ class RebateEntrySchema(Schema):
     threshold = Amount(allow_none=True)
     slip_id = fields.String(allow_none=True)
     reached = fields.Boolean(allow_none=True)
-    why = fields.String(allow_none=True)
+    why = fields.String(
+        allow_none=True, metadata={"description": "a sentence rendered from the entry's figures (R7)"}
+    )
     rule = fields.String(allow_none=True)
+    next_threshold = Amount(
+        allow_none=True, metadata={"description": "the net sales that earn the next rate up (R2, R3)"}
+    )
+    next_rate = DecimalString(allow_none=True)
+    distance = Amount(allow_none=True, metadata={"description": "net sales still needed to reach it"})
+    dispute = fields.Integer(allow_none=True)
+    note = fields.String(allow_none=True, metadata={"description": "a correction: finance's note (R6)"})
     facts = fields.List(fields.Integer(), metadata={"description": "log positions of the basis"})
 
 
@@ -639,15 +655,23 @@ class SalespersonRowSchema(Schema):
     salesperson = fields.String()
     region = fields.String()
     net_sales = Amount()
-    quota = Amount()
-    target = Amount()
+    quota = Amount(metadata={"description": "plain quota of the period's quota months (K4)"})
+    carried = Amount(metadata={"description": "the unmet target carried into the period (K4)"})
+    target = Amount(metadata={"description": "quota + carried (K4)"})
+    reached = fields.Boolean(metadata={"description": "the period's net sales reach the target"})
     achievement = DecimalString(
         allow_none=True, metadata={"description": "a ratio: 1.0 is 100 % (K4)"}
     )
-    flags = fields.List(fields.String())
+    flags = fields.List(
+        fields.String(),
+        metadata={"description": "K4 flags decided in the period: probation_extended, dismissal_review"},
+    )
     bonus = Amount()
-    bonus_candidate = fields.Boolean()
+    bonus_candidate = fields.Boolean(
+        metadata={"description": "K2: the first in the region to reach the month's target"}
+    )
     reached_quota_on = BusinessDate(allow_none=True)
+    reached_target_on = BusinessDate(allow_none=True)
 
 
 class SalespersonRankingSchema(Schema):

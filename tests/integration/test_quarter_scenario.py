@@ -404,32 +404,55 @@ def test_k2_k4_june_ranking_targets_achievement_flags_and_bonus(quarter: Quarter
         )
         for r in rows
     ]
+    # K4: the dealers registered on 2 March, so March (nothing sold) is everyone's first quota
+    # month; each month's unmet target carries into the next until made up. Flags show in the
+    # month they are decided: probation in April (the second quota month), not in June.
     assert got == [
-        # Alice reached 375,000 on 10 June, the first (and only one) in the east.
-        (1, "alice", "east", money("1200000"), money("375000"), Decimal("1.7778"), money("1000"), []),
-        # Bob's May shortfall 375,000 − 120,000 carries into June's target.
+        # Alice: targets 375,000 / 750,000 − 300,000 / 825,000 − 500,000 → June 700,000, reached
+        # on 10 June (1,250,000 delivered), the first (and only one) in the east.
+        (1, "alice", "east", money("1200000"), money("700000"), Decimal("1.7778"), money("1000"), []),
+        # Bob: unmet 375,000, then 750,000 − 150,000, then 975,000 − 120,000 → June 1,230,000;
+        # March to June each below quota.
         (
             2,
             "bob",
             "east",
             money("100000"),
-            money("630000"),
+            money("1230000"),
             Decimal("0.3289"),
             money("0"),
-            ["probation_extended", "dismissal_review"],
+            ["dismissal_review"],
         ),
-        # Carol: June −10,000 (Gamma) + 99,999 (Delta); May 170,000 with the hospital.
+        # Carol: June −10,000 (Gamma) + 99,999 (Delta); April 160,000, May 170,000 with the
+        # hospital: unmet 375,000, 590,000, 795,000 → June 1,170,000.
         (
             3,
             "carol",
             "north",
             money("89999"),
-            money("580000"),
+            money("1170000"),
             Decimal("0.3733"),
             money("0"),
-            ["probation_extended", "dismissal_review"],
+            ["dismissal_review"],
         ),
     ]
+
+
+def test_k4_the_quarters_ranking_shows_the_flags_decided_in_its_months(quarter: Quarter) -> None:
+    rows = quarter.runtime.reports.salesperson_ranking("2026-Q2")
+    got = {r["salesperson"]: (r["quota"], r["carried"], r["target"], r["flags"], r["bonus"])
+           for r in rows}
+    # Quota 3 × 375,000, plus March's unmet 375,000 carried into April. Probation is decided in
+    # April (March + April below 80 % of 750,000), dismissal review in May and June for bob and
+    # carol (three quota months each below quota); alice met May's quota.
+    assert got == {
+        "alice": (money("1125000"), money("375000"), money("1500000"), ["probation_extended"],
+                  money("0")),
+        "bob": (money("1125000"), money("375000"), money("1500000"),
+                ["probation_extended", "dismissal_review"], money("0")),
+        "carol": (money("1125000"), money("375000"), money("1500000"),
+                  ["probation_extended", "dismissal_review"], money("0")),
+    }
 
 
 def test_d5_k5_east_is_flagged_once_its_only_aa_dealer_is_promoted_to_a(quarter: Quarter) -> None:

@@ -218,3 +218,35 @@ def test_any_text_survives_the_envelope(
                         salesperson=salesperson, contact=contact, registered_on=on)
     back = CODEC.decode(CODEC.encode(registered, position=1, partitionkey="d")).to_event()
     assert vars(back) == vars(registered)
+
+
+# R5: slip lines as closes before and after lines carried figures only wrote them.
+OLD_LINE = {"line": 1, "kind": "quarterly", "period": "2026-Q2", "basis": Decimal("90000.00"),
+            "rate": Decimal("0"), "amount": Decimal("0.00"), "policy_version": "2026.1",
+            "tier": "SI", "threshold": None, "reached": False, "rule": "R3",
+            "why": "net sales 90000.00 stay below the lowest tier-SI threshold 200000"}
+OLD_CORRECTION = {"line": 2, "kind": "correction", "period": "2026-06", "basis": None,
+                  "rate": None, "amount": Decimal("120.50"), "policy_version": "2026.1",
+                  "tier": None, "threshold": None, "reached": None, "rule": "R6",
+                  "why": "A0 counted", "slip_id": str(uuid4()), "dispute": 1}
+NEW_LINE = {**{k: v for k, v in OLD_LINE.items() if k != "why"},
+            "next_threshold": Decimal("200000"), "next_rate": Decimal("0.010")}
+NEW_CORRECTION = {**{k: v for k, v in OLD_CORRECTION.items() if k != "why"},
+                  "note": "A0 counted"}
+
+
+@pytest.mark.parametrize(("lines", "why"), [([OLD_LINE, OLD_CORRECTION], True),
+                                            ([NEW_LINE, NEW_CORRECTION], False)],
+                         ids=["older slip with why", "slip of figures only"])
+def test_r5_a_slip_decodes_from_the_envelope_exactly_as_the_store_gives_it_with_or_without_why(
+    lines: list[dict[str, Any]], why: bool
+) -> None:
+    app = memory_app()
+    done = app.issue_slips("2026-06", date(2026, 7, 1), 1,
+                           [{"dealer_id": str(uuid4()), "lines": [dict(x) for x in lines]}])
+    assert done.position is not None
+    (notification,) = app.recorder.select_notifications(start=done.position, limit=1)
+    stored = app.mapper.to_domain_event(notification)
+    back = CODEC.decode(CODEC.encode(stored, position=done.position)).to_event()
+    assert vars(back) == vars(stored)
+    assert all(("why" in line) is why for line in back.lines)

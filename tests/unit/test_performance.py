@@ -9,8 +9,9 @@ from decimal import Decimal
 
 import pytest
 
+from domain import performance
 from domain.values import Month
-from projections import performance
+from tests.builders import POLICY
 from tests.unit.test_projection import World, new_runtime
 
 D = date.fromisoformat
@@ -39,16 +40,12 @@ def test_k3_equal_net_sales_share_a_rank() -> None:
     assert [r for r, _ in performance.rank(rows, lambda x: x)] == [1, 2, 2, 4]
 
 
-def test_k4_a_shortfall_carries_one_month_and_does_not_snowball() -> None:
+def test_k4_a_shortfall_carries_until_made_up() -> None:
+    # K4: target = quota + the previous month's unmet target. Nothing sold in April and May: the
+    # unmet targets pile up (375,000, then 750,000) into June's target.
     net = {Month(2026, 4): Decimal(0), Month(2026, 5): Decimal(0)}
-
-    def quota(_: Month) -> Decimal:
-        return QUOTA
-
-    first = Month(2026, 4)
-    assert performance.target(Month(2026, 4), net, quota, first) == QUOTA
-    assert performance.target(Month(2026, 5), net, quota, first) == 2 * QUOTA
-    assert performance.target(Month(2026, 6), net, quota, first) == 2 * QUOTA
+    months = performance.quota_months(Month(2026, 4), Month(2026, 6), net, POLICY)
+    assert [m.target for m in months] == [QUOTA, 2 * QUOTA, 3 * QUOTA]
 
 
 def test_d8_sales_count_for_the_owner_on_the_orders_date(world: World) -> None:
@@ -65,37 +62,69 @@ def test_d8_sales_count_for_the_owner_on_the_orders_date(world: World) -> None:
     assert may["alice"] == Decimal("-20000.00") and may["erin"] == Decimal("-10000.00")
 
 
-def test_k2_the_first_in_each_region_to_reach_the_quota_is_marked_for_the_bonus(world: World) -> None:
-    world.sell("Beta", 375_000, D("2026-04-05"))  # bob reaches it on the 5th
-    world.sell("Alpha", 900_000, D("2026-04-06"))  # alice sells more, a day later
-    world.sell("Gamma", 200_000, D("2026-04-07"))
-    world.sell("Gamma", 180_000, D("2026-04-09"))  # carol on the 9th; dora never
-    rows = {r["salesperson"]: r for r in world.rt.reports.salesperson_ranking("2026-04")}
-    assert [rows[s]["rank"] for s in ("alice", "carol", "bob", "dora")] == [1, 2, 3, 4]
-    winners = {s for s, r in rows.items() if r["bonus_candidate"]}
-    assert winners == {"bob", "carol"}
-    assert rows["bob"]["bonus"] == Decimal("1000.00") and rows["alice"]["bonus"] == 0
-    assert rows["carol"]["reached_quota_on"] == D("2026-04-09")
-
-
-def test_k2_on_a_tie_of_days_the_one_further_past_the_quota_wins_whatever_the_log_order(
+def test_k2_the_first_in_each_region_to_reach_the_months_target_is_marked_for_the_bonus(
     world: World,
 ) -> None:
-    world.sell("Beta", 380_000, D("2026-04-05"))
-    world.sell("Alpha", 400_000, D("2026-04-05"))
+    # K4: the dealers registered on 2 March, so March is everyone's first quota month; nothing
+    # was sold in it, so April's target is 375,000 + March's unmet 375,000 = 750,000 (K2: the
+    # bonus goes to the first to reach the month's target, quota plus carried shortfall).
+    world.sell("Beta", 375_000, D("2026-04-05"))  # bob reaches the plain quota, not the target
+    world.sell("Alpha", 900_000, D("2026-04-06"))  # alice reaches 750,000 on the 6th
+    world.sell("Gamma", 200_000, D("2026-04-07"))
+    world.sell("Gamma", 180_000, D("2026-04-09"))  # carol: the quota on the 9th, not the target
+    rows = {r["salesperson"]: r for r in world.rt.reports.salesperson_ranking("2026-04")}
+    assert [rows[s]["rank"] for s in ("alice", "carol", "bob", "dora")] == [1, 2, 3, 4]
+    assert {s: rows[s]["target"] for s in rows} == {s: Decimal("750000.00") for s in rows}
+    winners = {s for s, r in rows.items() if r["bonus_candidate"]}
+    assert winners == {"alice"}  # the north has no one who reached the target
+    assert rows["alice"]["bonus"] == Decimal("1000.00") and rows["bob"]["bonus"] == 0
+    assert rows["alice"]["reached_target_on"] == D("2026-04-06")
+    assert rows["carol"]["reached_quota_on"] == D("2026-04-09")
+    assert rows["carol"]["reached_target_on"] is None
+
+
+def test_k2_in_the_first_quota_month_the_target_is_the_quota_and_each_region_has_its_first(
+    world: World,
+) -> None:
+    world.sell("Beta", 375_000, D("2026-03-05"))  # bob reaches it on the 5th
+    world.sell("Alpha", 900_000, D("2026-03-06"))  # alice sells more, a day later
+    world.sell("Gamma", 200_000, D("2026-03-07"))
+    world.sell("Gamma", 180_000, D("2026-03-09"))  # carol on the 9th; dora never
+    rows = {r["salesperson"]: r for r in world.rt.reports.salesperson_ranking("2026-03")}
+    assert {s: (r["target"], r["carried"]) for s, r in rows.items()} == {
+        s: (QUOTA, 0) for s in ("alice", "bob", "carol", "dora")
+    }
+    assert {s for s, r in rows.items() if r["bonus_candidate"]} == {"bob", "carol"}
+    assert rows["carol"]["reached_target_on"] == D("2026-03-09")
+
+
+def test_k2_on_a_tie_of_days_the_one_further_past_the_target_wins_whatever_the_log_order(
+    world: World,
+) -> None:
+    # Both targets are 750,000 (K4: March's unmet 375,000 carried into April): bob is 30,000 past
+    # it that evening, alice 50,000.
+    world.sell("Beta", 780_000, D("2026-04-05"))
+    world.sell("Alpha", 800_000, D("2026-04-05"))
     rows = {r["salesperson"]: r for r in world.rt.reports.salesperson_ranking("2026-04")}
     assert (rows["alice"]["bonus_candidate"], rows["bob"]["bonus_candidate"]) == (True, False)
 
 
 def test_k4_achievement_flags_need_the_months_to_have_been_worked(world: World) -> None:
-    # Registered on 2 March: March, April and May are worked; sales only in April.
+    # Registered on 2 March: March, April and May are quota months; sales only in April.
     world.sell("Alpha", 300_000, D("2026-04-10"))
     (alice,) = [r for r in world.rt.reports.salesperson_ranking("2026-05") if r["salesperson"] == "alice"]
     assert alice["achievement"] == Decimal("0.2667")  # 300,000 / (3 × 375,000)
-    assert alice["flags"] == ["probation_extended", "dismissal_review"]
-    assert alice["target"] == Decimal("450000.00")  # 375,000 + April's 75,000 shortfall
+    # Three quota months each below quota: dismissal review, decided in May. Probation was
+    # decided in April (the second quota month) and shows there only.
+    assert alice["flags"] == ["dismissal_review"]
+    # 375,000 + April's unmet 450,000 (April's target 750,000 − 300,000).
+    assert alice["target"] == Decimal("825000.00")
+    (april,) = [r for r in world.rt.reports.salesperson_ranking("2026-04") if r["salesperson"] == "alice"]
+    assert april["flags"] == ["probation_extended"]  # 300,000 < 80 % of 2 × 375,000
     (march,) = [r for r in world.rt.reports.salesperson_ranking("2026-03") if r["salesperson"] == "alice"]
     assert march["flags"] == []  # one month worked: too short a history
+    (q2,) = [r for r in world.rt.reports.salesperson_ranking("2026-Q2") if r["salesperson"] == "alice"]
+    assert q2["flags"] == ["probation_extended", "dismissal_review"]  # decided in April and May
 
 
 def test_k1_the_week_shows_net_sales_progress_and_forecasts_of_the_salespersons_dealers(

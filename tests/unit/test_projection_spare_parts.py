@@ -10,9 +10,9 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from domain.allocation import PoolMonth, allocate, window
 from domain.ids import NATIONAL_POOL
 from domain.values import Month, money
-from projections.spare_parts import allocate, window
 from tests.builders import POLICY
 from tests.unit.test_projection import World, new_runtime
 
@@ -113,3 +113,9 @@ def test_s2_every_closed_months_allocations_sum_to_one_percent_of_the_trailing_q
             assert [a for a in rt.app.get_pool("national").allocations].count(str(month)) == 1
     finally:
         rt.close()
+
+
+def test_s3_the_unused_balance_carries_into_the_next_month() -> None:
+    month = PoolMonth(carried_over=Decimal("4500.00"), allocated=Decimal("10700.00"),
+                      drawn=Decimal("1000.00"))
+    assert month.balance == Decimal("14200.00")

@@ -13,9 +13,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.errors import InvalidInputError, NotFoundError, RuleViolationError
+from domain.rebates import (
+    Correction,
+    earns_rebates,
+    monthly_rebate,
+    quarterly_rebate,
+    slip_lines,
+    within_reach,
+)
 from domain.values import Month, Quarter, Tier
 from infra.settings import Settings
-from projections.rebates import monthly_rebate, quarterly_rebate
+from projections.sentences import rebate_why
 from services.runtime import Runtime, build_runtime
 from tests.builders import POLICY
 
@@ -83,6 +91,108 @@ def test_r3_r4_every_figure_falls_in_exactly_one_bracket_and_never_earns_a_negat
 def test_r4_negative_net_sales_earn_zero_even_above_a_negative_agreed_amount() -> None:
     figure = monthly_rebate(APRIL, Decimal("-5000.00"), Tier.A, Decimal("-10000"), POLICY)
     assert (figure.amount, figure.rate) == (Decimal("0.00"), Decimal(0))
+
+
+@pytest.mark.parametrize(
+    ("tier", "net", "next_threshold", "next_rate", "gap"),
+    [
+        (Tier.AA, "299999.99", "300000", "0.015", "0.01"),
+        (Tier.AA, "450000.00", "600000", "0.025", "150000.00"),
+        (Tier.AA, "-100.00", "300000", "0.015", "300100.00"),
+        (Tier.A, "5000000.00", None, None, None),
+    ],
+)
+def test_r3_a_quarter_line_names_the_next_bracket_and_how_far_it_is(
+    tier: Tier, net: str, next_threshold: str | None, next_rate: str | None, gap: str | None
+) -> None:
+    line = quarterly_rebate(Q2, Decimal(net), tier, POLICY)
+    assert (line.next_threshold, line.next_rate, line.distance) == (
+        None if next_threshold is None else Decimal(next_threshold),
+        None if next_rate is None else Decimal(next_rate),
+        None if gap is None else Decimal(gap),
+    )
+
+
+@given(net=CENTS, tier=st.sampled_from([Tier.A, Tier.AA, Tier.SI]))
+@settings(max_examples=200, deadline=None)
+def test_r3_reaching_the_next_threshold_earns_exactly_the_next_rate(net: Decimal, tier: Tier) -> None:
+    line = quarterly_rebate(Q2, net, tier, POLICY)
+    if line.next_threshold is None:
+        assert line.rate == POLICY.in_force(Q2.first_day).quarterly_rebate[tier][-1].rate
+        return
+    assert line.distance is not None and line.distance > 0
+    there = quarterly_rebate(Q2, net + line.distance, tier, POLICY)
+    assert (there.rate, there.reached) == (line.next_rate, True)
+
+
+def test_r2_a_month_below_the_agreed_amount_is_that_far_from_the_tier_rate() -> None:
+    line = monthly_rebate(APRIL, Decimal("280000.00"), Tier.A, Decimal("300000"), POLICY)
+    assert (line.next_threshold, line.next_rate, line.distance) == (
+        Decimal("300000"), Decimal("0.020"), Decimal("20000.00")
+    )
+    assert within_reach(line, Decimal("0.10")) and not within_reach(line, Decimal("0.05"))
+    reached = monthly_rebate(APRIL, Decimal("300000.00"), Tier.A, Decimal("300000"), POLICY)
+    assert (reached.next_threshold, reached.distance) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("tier", "signed", "terminated", "earns"),
+    [
+        (Tier.A, "2026-04-30", None, True),  # signed by the period's end
+        (Tier.A, "2026-05-01", None, False),
+        (Tier.A, "2026-03-01", "2026-04-01", True),  # terminated during the period
+        (Tier.A, "2026-03-01", "2026-03-31", False),  # terminated before it
+        (Tier.AA, None, None, False),  # no formal agreement
+        (Tier.END, "2026-03-01", None, False),  # industry customers earn no rebate
+    ],
+)
+def test_r1_r5_who_earns_rebates_in_a_period(
+    tier: Tier, signed: str | None, terminated: str | None, earns: bool
+) -> None:
+    day = lambda text: None if text is None else D(text)  # noqa: E731
+    assert earns_rebates(APRIL, tier, day(signed), day(terminated)) is earns
+
+
+def test_r5_slip_lines_carry_figures_not_sentences_month_then_quarter_then_corrections() -> None:
+    june = Month(2026, 6)
+    correction = Correction(june, Decimal("120.50"), "2026.1", "slip-1", 1, "A0 counted")
+    lines = slip_lines([
+        correction,
+        quarterly_rebate(Q2, Decimal("450000.00"), Tier.AA, POLICY),
+        monthly_rebate(june, Decimal("150000.00"), Tier.AA, Decimal("100000"), POLICY),
+    ])
+    assert [(x["line"], x["kind"], x["amount"]) for x in lines] == [
+        (1, "monthly", Decimal("2250.00")),
+        (2, "quarterly", Decimal("6750.00")),
+        (3, "correction", Decimal("120.50")),
+    ]
+    assert not any("why" in x for x in lines)
+    assert (lines[1]["next_threshold"], lines[2]["note"]) == (Decimal("600000"), "A0 counted")
+    assert all(
+        isinstance(v, str | int | bool | Decimal | None) for x in lines for v in x.values()
+    )  # event payloads hold primitives only
+
+
+@pytest.mark.parametrize(
+    ("line", "sentence"),
+    [
+        ({"kind": "quarterly", "basis": "90000.00", "threshold": None, "reached": False,
+          "tier": "SI", "rate": "0", "next_threshold": "200000"},
+         "net sales 90000.00 stay below the lowest tier-SI threshold 200000.00"),
+        ({"kind": "quarterly", "basis": "2000000.00", "threshold": "2000000", "reached": True,
+          "tier": "A", "rate": "0.030"},
+         "net sales 2000000.00 reach the tier-A threshold 2000000.00: rate 0.030"),
+        ({"kind": "monthly", "basis": "-10000.00", "threshold": "50000", "reached": False,
+          "tier": "SI", "rate": "0"},
+         "net sales -10000.00 are not positive: no rebate (R4)"),
+        ({"kind": "correction", "dispute": 1, "note": "A0 counted"}, "dispute 1 accepted (R6): A0 counted"),
+        # A correction line of a slip issued when lines carried a `why`: its note.
+        ({"kind": "correction", "dispute": 2, "why": "late delivery"},
+         "dispute 2 accepted (R6): late delivery"),
+    ],
+)
+def test_r7_the_sentence_is_rendered_from_the_lines_figures(line: dict[str, Any], sentence: str) -> None:
+    assert rebate_why(line) == sentence
 
 
 # --- accruals, posting and slips ---------------------------------------------------------------
@@ -297,3 +407,43 @@ def test_r1_industry_customers_earn_no_rebate_and_get_no_slip(runtime: Runtime) 
     sync(runtime, app.close_period("2026-04", D("2026-05-01")))
     assert runtime.reports.rebates("2026-04") == []
     assert runtime.reports.slips() == []
+
+
+def test_r5_r7_a_close_records_figures_only_and_the_sentence_is_rendered_where_shown(
+    april: tuple[Runtime, str],
+) -> None:
+    rt, _ = april
+    sentence = "net sales 150000.00 reach the agreed 100000.00: tier A rate 0.020"
+    (accrued,) = rt.reports.rebates("2026-04")
+    assert accrued["why"] == sentence
+    slip_id = closed_april(rt)
+    (stored,) = rt.app.get_slip(slip_id).lines
+    assert "why" not in stored and stored["reached"] is True
+    assert rt.reports.slip(slip_id)["lines"][0]["why"] == sentence
+    (posted,) = rt.reports.rebates("2026-04")
+    assert (posted["status"], posted["why"]) == ("posted", sentence)
+
+
+def test_r5_a_slip_issued_when_lines_carried_a_why_still_reads(april: tuple[Runtime, str]) -> None:
+    rt, dealer_id = april
+    old = [
+        {"line": 1, "kind": "monthly", "period": "2026-04", "basis": Decimal("150000.00"),
+         "rate": Decimal("0.020"), "amount": Decimal("3000.00"), "policy_version": "2026.1",
+         "tier": "A", "threshold": Decimal("100000"), "reached": True, "rule": "R2",
+         "why": "net sales 150000.00 reach the agreed 100000: tier A rate 0.020"},
+        {"line": 2, "kind": "correction", "period": "2026-04", "basis": None, "rate": None,
+         "amount": Decimal("10.00"), "policy_version": "2026.1", "tier": None,
+         "threshold": None, "reached": None, "rule": "R6", "why": "A0 counted",
+         "slip_id": "an earlier slip", "dispute": 1},
+    ]
+    sync(rt, rt.app.issue_slips("2026-04", D("2026-05-02"), 1, [{"dealer_id": dealer_id, "lines": old}]))
+    (slip,) = rt.reports.slips(dealer_id=dealer_id)
+    assert [(x["amount"], x["why"]) for x in slip["lines"]] == [
+        (Decimal("3000.00"), "net sales 150000.00 reach the agreed 100000.00: tier A rate 0.020"),
+        (Decimal("10.00"), "dispute 1 accepted (R6): A0 counted"),
+    ]
+    assert slip["total"] == Decimal("3010.00")
+    (entry,) = [e for e in rt.reports.rebates("2026-04") if e["status"] == "posted"]
+    assert (entry["amount"], entry["next_threshold"], entry["why"]) == (
+        Decimal("3000.00"), None, slip["lines"][0]["why"]
+    )

@@ -1,6 +1,7 @@
-"""S2 as a pure function: a closed month's spare-parts allocation to each pool, from the regions'
-net sales over the trailing window, rounded so that the pools together get exactly the rounded
-rate × company net sales."""
+"""Spare-parts budgets as pure functions: a closed month's allocation to each pool (S2), from the
+regions' net sales over the trailing window and the repair centres open at the close, rounded so
+that the pools together get exactly the rounded rate × company net sales; and a pool's month
+(S3: balance carried over, allocated, drawn)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from decimal import ROUND_FLOOR, Decimal
 from domain.ids import NATIONAL_POOL
 from domain.policy import PolicyBook
 from domain.values import CENT, Month, money
+
+ZERO = Decimal("0.00")
 
 
 @dataclass(frozen=True)
@@ -23,8 +26,23 @@ class PoolShare:
     regions: tuple[str, ...]  # the regions whose sales make the basis
 
 
+@dataclass(frozen=True)
+class PoolMonth:
+    """S3: a pool's month — what it carried in, what the month allocated and what was drawn."""
+
+    carried_over: Decimal
+    allocated: Decimal
+    drawn: Decimal
+
+    @property
+    def balance(self) -> Decimal:
+        """Unused balance carries over (S3)."""
+        return self.carried_over + self.allocated - self.drawn
+
+
 def window(month: Month, book: PolicyBook) -> list[Month]:
-    """The months whose net sales feed the allocation made when `month` closes."""
+    """S2: the months whose net sales feed the allocation made when `month` closes (the window
+    of the policy in force on the month's first day, R4)."""
     size = book.in_force(month.first_day).spare_parts_window_months
     return [month.plus(-k) for k in range(size - 1, -1, -1)]
 
@@ -35,8 +53,8 @@ def allocate(
     centres: Mapping[str, str],
     book: PolicyBook,
 ) -> list[PoolShare]:
-    """`region_sales`: each region's net sales over the window; `centres`: region → pool of the
-    repair centre open at the close. Regions without one feed the national pool, which always
+    """S2. `region_sales`: each region's net sales over the window; `centres`: region → pool of
+    the repair centre open at the close. Regions without one feed the national pool, which always
     gets a share (possibly zero) so that every month's allocation is complete.
 
     Rounding (once per pool): each pool gets its exact share rounded down to the cent; the cents
@@ -52,13 +70,13 @@ def allocate(
         pool = centres.get(region, NATIONAL_POOL)
         groups[pool][1].append(region)
     bases = {
-        pool: sum((region_sales.get(r, Decimal(0)) for r in regions), Decimal("0.00"))
+        pool: sum((region_sales.get(r, ZERO) for r in regions), ZERO)
         for pool, (_, regions) in groups.items()
     }
-    total = money(rate * sum(bases.values(), Decimal(0)))
+    total = money(rate * sum(bases.values(), ZERO))
     exact = {pool: rate * basis for pool, basis in bases.items()}
     floors = {pool: share.quantize(CENT, rounding=ROUND_FLOOR) for pool, share in exact.items()}
-    missing = int((total - sum(floors.values(), Decimal(0))) / CENT)
+    missing = int((total - sum(floors.values(), ZERO)) / CENT)
     by_remainder = sorted(groups, key=lambda pool: (-(exact[pool] - floors[pool]), pool))
     extra = set(by_remainder[:missing])
     return [
@@ -66,7 +84,7 @@ def allocate(
             pool=pool,
             region=groups[pool][0],
             basis=bases[pool],
-            amount=floors[pool] + (CENT if pool in extra else Decimal(0)),
+            amount=floors[pool] + (CENT if pool in extra else ZERO),
             policy_version=policy.id,
             regions=tuple(groups[pool][1]),
         )
