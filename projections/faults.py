@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
+from eventsourcing.persistence import ConnectionPoolClosedError, ConnectionUnavailableError
 
 from domain.errors import ChannelError
 from projections.views import ChannelView
@@ -48,7 +49,8 @@ def is_transient(error: BaseException) -> bool:
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, psycopg.InterfaceError):
+        if isinstance(current, (psycopg.InterfaceError, ConnectionUnavailableError,
+                                ConnectionPoolClosedError)):
             return True
         if isinstance(current, psycopg.OperationalError):
             state = getattr(current, "sqlstate", None)

@@ -225,7 +225,14 @@ class EmbeddedRuntime(Runtime):
             for _ in range(len(self.managers.pending()) + 2):
                 if self._advance() is not None:
                     return
-                if self.managers.run_pending() is None:
+                try:
+                    written = self.managers.run_pending()
+                except Exception:
+                    # As on PostgreSQL: a command that failed here is not the read model's fault,
+                    # and the close it follows is stored; the next sync tries it again.
+                    log.exception("projections: a close follow-up failed; it will be retried")
+                    return
+                if written is None:
                     return
 
 

@@ -119,6 +119,30 @@ def test_a_stored_event_the_mapper_cannot_read_stops_the_read_model_at_its_posit
         rt.close()
 
 
+def test_a_close_follow_up_that_fails_leaves_the_close_stored_and_is_tried_again_at_the_next_sync(
+    url: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rt = start(url)
+    try:
+        world = World(rt)
+        world.setup()
+        world.sell("Alpha", 310_000, D("2026-04-10"))
+
+        def refuse(*args: Any) -> None:
+            raise RuntimeError("the slips could not be issued")
+
+        monkeypatch.setattr(rt.managers, "follow_up", refuse)
+        world.do(rt.app.close_period("2026-04", D("2026-05-01")))  # no error: the close is stored
+        assert str(rt.app.get_calendar().last_closed) == "2026-04"
+        assert positions(rt.app, ":RebateSlip.Issued") == []
+        assert rt.read_fault() is None  # a command that failed is not the read model's fault
+        monkeypatch.undo()
+        world.sell("Beta", 1_000, D("2026-05-02"))  # the next sync runs the pending follow-up
+        assert len(rt.reports.slips(period="2026-04")) == 3
+    finally:
+        rt.close()
+
+
 # --- over HTTP ------------------------------------------------------------------------------------
 
 
