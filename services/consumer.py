@@ -175,8 +175,7 @@ class ReportingStatus:
             "topic": self.topic, "ok": self.ok,
             "partitions": [{"partition": p, "position": pos, "next_offset": offset}
                            for p, (pos, offset) in sorted(self.partitions.items())],
-            "stopped": [{"partition": _partition_of(f.feed), "position": f.position,
-                         **f.as_dict()} for f in self.stopped],
+            "stopped": [{"partition": _partition_of(f.feed), **f.as_dict()} for f in self.stopped],
             "holes": [h.as_dict() for h in self.holes],
         }
 

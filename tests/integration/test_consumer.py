@@ -6,6 +6,7 @@ one leaves a hole that is reported until resolved."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -281,6 +282,10 @@ def test_a_message_that_decodes_but_cannot_be_applied_stops_its_partition_and_a_
     assert (f"partition {culprit.partition}: position {max(before)}, next offset {culprit.offset}; "
             f"STOPPED at offset {culprit.offset}, log position {culprit.envelope.position} "
             "(Order.Returned)") in out
+    code, out = consume_status(capsys, deployment, deployment.topic, "--status", "--format", "json")
+    (stopped,) = json.loads(out)["stopped"]
+    assert code == 1 and (stopped["partition"], stopped["stopped_at"], stopped["offset"]) == (
+        culprit.partition, culprit.envelope.position, culprit.offset)
 
     business.month(Month(2026, 2), orders=1, close=True)  # more for every partition
     publish(deployment)
