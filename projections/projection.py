@@ -5,7 +5,7 @@ cannot subscribe, and any backlog)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 from uuid import UUID
 
 from eventsourcing.application import Application
@@ -13,6 +13,7 @@ from eventsourcing.persistence import JSONTranscoder, Tracking
 from eventsourcing.projection import Projection
 
 from infra import transcodings
+from projections.faults import ApplyError, is_transient, reason_of
 from projections.records import EventRecord
 from projections.views import ChannelView
 
@@ -38,10 +39,36 @@ class ChannelProjection(Projection[ChannelView]):
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         record = EventRecord.from_domain_event(domain_event, tracking.notification_id)
-        self.view.process([(record, tracking)])
+        self._process_one((record, tracking))
 
     def process_events(self, batch: Sequence[tuple[Any, Tracking]]) -> list[EventRecord]:
-        return self.view.process([(EventRecord.from_domain_event(e, t.notification_id), t) for e, t in batch])
+        """Apply a batch in one transaction. If it fails, its transaction has rolled back: the
+        events are applied again one by one, so those before the culprit are applied and the
+        `ApplyError` names the culprit (an error is not always raised by the statement of the
+        event that caused it: PostgreSQL's pipeline reports errors late)."""
+        records = [(EventRecord.from_domain_event(e, t.notification_id), t) for e, t in batch]
+        try:
+            return self.view.process(records)
+        except Exception as error:
+            if len(records) == 1 or is_transient(error):
+                self._fail(records[0], error)
+        applied: list[EventRecord] = []
+        for item in records:
+            applied.extend(self._process_one(item))
+        return applied
+
+    def _process_one(self, item: tuple[EventRecord, Tracking]) -> list[EventRecord]:
+        try:
+            return self.view.process([item])
+        except Exception as error:
+            self._fail(item, error)
+
+    @staticmethod
+    def _fail(item: tuple[EventRecord, Tracking], error: Exception) -> NoReturn:
+        if is_transient(error):
+            raise error
+        record = item[0]
+        raise ApplyError(record.position, record.kind, reason_of(error)) from error
 
 
 def catch_up(

@@ -75,6 +75,16 @@ TABLES: dict[str, str] = {
         kind TEXT NOT NULL, basis_cents BIGINT, rate TEXT, amount_cents BIGINT NOT NULL,
         policy_version TEXT NOT NULL, tier TEXT, threshold TEXT, detail TEXT,
         slip_id TEXT NOT NULL, position BIGINT NOT NULL""",
+    # Bookkeeping of the read side itself (projections/faults.py): a feed stopped at an event it
+    # cannot apply (the store's log, or one Kafka partition), and Kafka messages dead-lettered.
+    "read_faults": """
+        feed TEXT PRIMARY KEY, position BIGINT NOT NULL, event_type TEXT NOT NULL,
+        reason TEXT NOT NULL, recorded_at TEXT NOT NULL, recorded_by TEXT NOT NULL,
+        kafka_offset BIGINT""",
+    "read_holes": """
+        feed TEXT NOT NULL, kafka_offset BIGINT NOT NULL, position BIGINT, digest TEXT NOT NULL,
+        reason TEXT NOT NULL, recorded_at TEXT NOT NULL, resolved_at TEXT, resolution TEXT,
+        PRIMARY KEY (feed, kafka_offset)""",
 }
 
 INDEXES: dict[str, str] = {
@@ -85,8 +95,9 @@ INDEXES: dict[str, str] = {
     "slips_by_dealer": "slips (dealer_id, period)",
 }
 
-# Figures that are not rebuilt from the log alone (the process manager's bookkeeping).
-BOOKKEEPING = ("followups",)
+# Tables that are not rebuilt from the log alone: the process manager's bookkeeping and the read
+# side's own (faults, holes).
+BOOKKEEPING = ("followups", "read_faults", "read_holes")
 
 
 def create_tables(db: Db) -> None:

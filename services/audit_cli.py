@@ -1,17 +1,21 @@
 """`channel audit {replay,explain,verify,simulate}`: the auditor's and finance's tools over the
 event log (DESIGN.md CLI contract). The logic lives in services/audit/; this module parses and
-prints. Exit 0: all is well; 1: a difference, an integrity finding or a refused input."""
+prints. Exit 0: all is well; 1: a difference, an integrity finding, a stopped read model (verify)
+or a refused input."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from domain.errors import InvalidInputError
 from infra.settings import Settings
 from services.audit import output
 from services.audit.verify import Verification, verify
+
+if TYPE_CHECKING:
+    from services.runtime import ReadState
 
 
 def _timeline(p: argparse.ArgumentParser) -> None:
@@ -86,7 +90,8 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         "verify", parents=[common], help="the log's integrity: recompute the closes' hash chain",
         description="Recompute the hash chain each month close recorded over the stored events "
         "and name the first event altered, removed or inserted. Events after the last close are "
-        "not covered. Exit 1 on any finding.",
+        "not covered. Also says how far the read model is, and where it stopped if it met an "
+        "event it cannot apply. Exit 1 on any finding, or when the read model is stopped.",
     )
     check.add_argument("--expect", action="append", default=[], metavar="MONTH:HASH",
                        help="a close's chain hash kept outside the database (repeatable)")
@@ -123,13 +128,16 @@ def _expected(items: list[str]) -> dict[str, str]:
 
 
 def run_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from infra.persistence import parse_database_url
     from services.audit.verify import Finding
     from services.bootstrap import build_application
+    from services.runtime import stored_read_state
 
     expected = _expected(args.expect)
     app = build_application(settings)
     try:
         result = verify(app, progress=args.progress)
+        read = stored_read_state(app, parse_database_url(settings.CHANNEL_DATABASE_URL))
     finally:
         app.close()
     hashes = {c.month: c for c in result.closes}
@@ -142,10 +150,21 @@ def run_verify(args: argparse.Namespace, settings: Settings) -> int:
                 "anchor", f"the close of {month} records {close.chain_hash[:16]}…, not the hash "
                 "kept outside the database: the log was rewritten", month=month))
     if args.format == "json":
-        print(output.to_json(result.as_dict()))
+        print(output.to_json({**result.as_dict(),
+                              "read_model": {**read.as_dict(), "stopped": read.fault is not None}}))
     else:
         print(_verify_text(result))
-    return 0 if result.ok else 1
+        print(_read_model_text(read))
+    return 0 if result.ok and read.fault is None else 1
+
+
+def _read_model_text(read: ReadState) -> str:
+    fault = read.fault
+    if fault is None:
+        return f"read model: at log position {read.position} of {read.head} (lag {read.head - read.position})"
+    return (f"read model: STOPPED at {fault.describe()} (since {fault.recorded_at}); it has applied "
+            f"the log up to position {read.position} of {read.head}: its figures miss the events "
+            "from there on until the cause is fixed and the service restarted")
 
 
 def _verify_text(result: Verification) -> str:

@@ -4,12 +4,14 @@ database): long-running processes that stop cleanly on SIGTERM or Ctrl-C."""
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import signal
 import sys
 from collections.abc import Callable
 from typing import Any
 
+from domain.errors import InvalidInputError
 from infra.persistence import parse_database_url
 from infra.settings import Settings
 
@@ -42,6 +44,16 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
                               "(CHANNEL_KAFKA_DEAD_LETTER_TOPIC)")
     consume.add_argument("--max-poll-records", type=int, default=500,
                          help="records per poll, at most (default: 500)")
+    checks = consume.add_mutually_exclusive_group()
+    checks.add_argument("--status", action="store_true",
+                        help="print what the reporting database holds of the topic: partitions, "
+                             "those stopped at a message they cannot apply, open holes; exit 1 "
+                             "if any is stopped or any hole open")
+    checks.add_argument("--resolve", metavar="PARTITION:OFFSET",
+                        help="mark the hole a dead-lettered message left as resolved (with --note)")
+    consume.add_argument("--note", default="", help="--resolve: how the hole was dealt with")
+    consume.add_argument("--format", choices=("table", "json"), default="table",
+                         help="--status: the output format")
     consume.set_defaults(func=run_consume)
 
 
@@ -109,7 +121,15 @@ def run_consume(args: argparse.Namespace, settings: Settings) -> int:
         max_poll_records=args.max_poll_records,
     )
     url = args.reporting_database or settings.CHANNEL_REPORTING_DATABASE_URL
+    if args.resolve and not args.note.strip():
+        raise InvalidInputError("--resolve: say with --note how the hole was dealt with",
+                                field="note")
     view = open_reporting_view(url)
+    if args.status or args.resolve:
+        try:
+            return _resolve(view, topic, args) if args.resolve else _status(view, topic, url, args)
+        finally:
+            view.datastore.close()
     consumer = ReportingConsumer(view, options)
     _on_signals(consumer.stop)
     logging.getLogger("channel.consume").info(
@@ -118,4 +138,47 @@ def run_consume(args: argparse.Namespace, settings: Settings) -> int:
         consumer.run()
     finally:
         view.datastore.close()
+    return 0
+
+
+def _status(view: Any, topic: str, url: str, args: argparse.Namespace) -> int:
+    from services.consumer import reporting_status
+
+    status = reporting_status(view, topic)
+    if args.format == "json":
+        print(json.dumps({"reporting_database": url, **status.as_dict()}, indent=2))
+        return 0 if status.ok else 1
+    stopped = {int(f.feed.rsplit(":", 1)[-1]): f for f in status.stopped}
+    print(f"reporting database {url}, topic {topic}:")
+    if not status.partitions:
+        print("  nothing consumed yet")
+    for partition, (position, offset) in sorted(status.partitions.items()):
+        line = f"  partition {partition}: position {position}, next offset {offset}"
+        fault = stopped.get(partition)
+        if fault is not None:
+            line += (f"; STOPPED at offset {fault.kafka_offset}, {fault.describe()} "
+                     f"(since {fault.recorded_at})")
+        print(line)
+    for hole in status.holes:
+        where = f"{hole.feed.rsplit(':', 1)[-1]}:{hole.kafka_offset}"
+        print(f"  open hole: {hole.describe()}\n"
+              f"    resolve with: channel consume --resolve {where} --note \"...\"")
+    if status.ok:
+        print("OK: no partition stopped, no open hole")
+    else:
+        print(f"NOT OK: {len(status.stopped)} partition(s) stopped, {len(status.holes)} open hole(s)")
+    return 0 if status.ok else 1
+
+
+def _resolve(view: Any, topic: str, args: argparse.Namespace) -> int:
+    from services.consumer import resolve_hole
+
+    partition, sep, offset = str(args.resolve).partition(":")
+    if not sep or not partition.strip().isdigit() or not offset.strip().isdigit():
+        raise InvalidInputError(f"--resolve: write PARTITION:OFFSET, not {args.resolve!r}",
+                                field="resolve")
+    if not resolve_hole(view, topic, int(partition), int(offset), args.note.strip()):
+        raise InvalidInputError(f"--resolve: no open hole at {topic}[{partition}]@{offset}",
+                                field="resolve")
+    print(f"resolved the hole at {topic}[{partition}]@{offset}: {args.note.strip()}")
     return 0

@@ -18,6 +18,7 @@ from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api, Blueprint
 
 from infra.settings import Settings
+from projections.faults import reason_of
 from services import runtime
 from services.http import errors
 from services.http.auth import authenticate, public
@@ -46,9 +47,12 @@ DESCRIPTION = """Channel Ledger: orders and rebates of a tiered distribution cha
 
 Every request but `/healthz` names a key: `Authorization: Bearer <api key>`. Money is a decimal
 string (`"12000.00"`), dates are `YYYY-MM-DD`, months `YYYY-MM`, quarters `YYYY-Qn`. Errors answer
-`{code, status, message, errors?, rule?, request_id}`: 401 no or unknown key, 403 role not allowed
-or another dealer's data, 404 unknown id, 422 a request that fails its schema (field by field),
-409 a business rule refuses (`rule` names the RULES.md id). A refused request writes nothing."""
+`{code, status, message, errors?, rule?, read_model?, request_id}`: 401 no or unknown key, 403 role
+not allowed or another dealer's data, 404 unknown id, 422 a request that fails its schema (field
+by field), 409 a business rule refuses (`rule` names the RULES.md id), 503 a read of the read
+model while it is stopped at an event it cannot apply (`read_model` names the position and the
+reason; `/healthz` says so too). A refused request writes nothing; a command whose events are
+stored is answered from the write side, whatever the read model does."""
 
 
 class JSONProvider(DefaultJSONProvider):
@@ -180,10 +184,25 @@ health = Blueprint("health", __name__, description="Liveness")
 @health.route("/healthz", methods=["GET"])
 @public
 @health.response(200, HealthSchema)
-def healthz() -> dict[str, str]:
-    """Answers without a key: the service and its database are up"""
-    channel().keys.ping()
-    return {"status": "ok", "database": "ok"}
+@health.alt_response(503, schema=HealthSchema, description="degraded: the read model is stopped "
+                     "at an event it cannot apply, or the database does not answer")
+def healthz() -> tuple[dict[str, Any], int]:
+    """Answers without a key: the service, its database and how far the read model is
+
+    Degraded (503) when the read model is stopped at an event it cannot apply (`stopped_at`,
+    `reason`): commands are still taken, reads of the read model answer 503.
+    """
+    state = channel()
+    try:
+        state.keys.ping()
+        read = state.runtime.read_state()
+    except Exception as error:
+        log.error("healthz: the database does not answer: %s", reason_of(error))
+        return {"status": "degraded", "database": f"unavailable ({type(error).__name__})"}, 503
+    degraded = read.fault is not None
+    answer = {"status": "degraded" if degraded else "ok", "database": "ok",
+              "read_model": read.as_dict()}
+    return answer, 503 if degraded else 200
 
 
 def shutdown(app: Flask) -> None:

@@ -1,5 +1,6 @@
-"""One error body for every refusal, `{code, status, message, errors?, rule?, request_id}`, and the
-mapping from domain errors to status codes. No traceback ever reaches a client."""
+"""One error body for every refusal, `{code, status, message, errors?, rule?, read_model?,
+request_id}`, and the mapping from domain errors to status codes. No traceback ever reaches a
+client."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from domain.errors import (
     NotFoundError,
     RuleViolationError,
 )
+from projections.faults import ReadModelStoppedError
 
 log = logging.getLogger("channel.http")
 
@@ -33,6 +35,9 @@ class ErrorSchema(Schema):
         metadata={"description": "field → messages (422)"},
     )
     rule = fields.String(metadata={"description": "the RULES.md id that refuses (409)"})
+    read_model = fields.Dict(metadata={
+        "description": "a stopped read model (503): its `position`, `stopped_at` (the log "
+        "position of the event it cannot apply), `event_type`, `reason`, `since`"})
     request_id = fields.String()
 
 
@@ -42,6 +47,7 @@ def body(
     *,
     errors: dict[str, list[str]] | None = None,
     rule: str | None = None,
+    read_model: dict[str, Any] | None = None,
 ) -> tuple[Response, int]:
     payload: dict[str, Any] = {
         "code": code,
@@ -52,6 +58,8 @@ def body(
         payload["errors"] = errors
     if rule:
         payload["rule"] = rule
+    if read_model:
+        payload["read_model"] = read_model
     payload["request_id"] = g.get("request_id", "")
     return jsonify(payload), code
 
@@ -103,6 +111,10 @@ def handle_channel(error: ChannelError) -> ResponseReturnValue:
     return body(409, error.message, rule=error.rule)
 
 
+def handle_stopped(error: ReadModelStoppedError) -> ResponseReturnValue:
+    return body(503, error.message, read_model=error.as_dict())
+
+
 def handle_unexpected(error: BaseException) -> ResponseReturnValue:
     original = getattr(error, "original_exception", None) or error
     log.error(
@@ -118,4 +130,5 @@ def handle_unexpected(error: BaseException) -> ResponseReturnValue:
 def register(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http)
     app.register_error_handler(ChannelError, handle_channel)
+    app.register_error_handler(ReadModelStoppedError, handle_stopped)  # the more specific class
     app.register_error_handler(Exception, handle_unexpected)

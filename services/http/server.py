@@ -40,6 +40,7 @@ def prepare_database(settings: Settings) -> None:
     from services.http.app import build_runtime
     from services.http.keys import KeyStore
 
+    configure_logging()  # the master's lines too (a read-model fault met at start, say)
     KeyStore.from_url(settings.CHANNEL_DATABASE_URL).close()
     build_runtime(settings, date.today, lead=False).close()
     _tables_ready = True

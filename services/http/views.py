@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from domain.credit import CreditLine
 from domain.dealer import Dealer
 from domain.order import Order
 from domain.price_list import PriceListVersion
+from domain.rebate_slip import RebateSlip, SlipStatus
 from domain.spare_parts import SparePartsPool
 
 
@@ -104,4 +106,35 @@ def price_list_view(version: PriceListVersion) -> dict[str, Any]:
             }
             for item in version.items.values()
         ],
+    }
+
+
+def slip_view(slip: RebateSlip, dealer_name: str) -> dict[str, Any]:
+    """A slip as the write side knows it, for a command's answer while the read model is stopped:
+    its lines as issued (a correction booked on it by a later resolution is the read model's)."""
+    verdict: dict[int, str] = {}
+    disputes = []
+    for d in slip.disputes:
+        resolution = d["resolution"]
+        state = "open" if resolution is None else ("accepted" if resolution["accept"] else "rejected")
+        for item in d["lines"]:
+            verdict[item["line"]] = "disputed" if resolution is None else state
+        disputes.append({**d, "status": state})
+    default = "confirmed" if slip.status == SlipStatus.CONFIRMED else "issued"
+    lines = []
+    for line in slip.lines:
+        money = {k: Decimal(line[k]) for k in ("basis", "rate", "amount", "threshold")
+                 if line.get(k) is not None}
+        lines.append({**line, **money, "status": verdict.get(line["line"], default)})
+    return {
+        "slip_id": str(slip.id),
+        "dealer_id": slip.dealer_id,
+        "dealer_name": dealer_name,
+        "period": slip.period,
+        "status": slip.status.value,
+        "issued_on": slip.issued_on,
+        "confirmed_on": slip.confirmed_on,
+        "total": slip.total,
+        "lines": lines,
+        "disputes": disputes,
     }

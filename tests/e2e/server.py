@@ -47,7 +47,10 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 60) -> Server:
+    def start(self, timeout: float = 60, *, healthy: bool = True) -> Server:
+        """Returns once /healthz answers 200 — or, with `healthy=False`, answers at all (503
+        degraded: a server on a database whose read model is stopped)."""
+        answers = (200,) if healthy else (200, 503)
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 self.command, cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=log,
@@ -56,7 +59,7 @@ class Server:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                if requests.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+                if requests.get(f"{self.url}/healthz", timeout=2).status_code in answers:
                     return self
             except requests.ConnectionError:
                 pass

@@ -1,9 +1,12 @@
 """The reporting consumer on a real broker and PostgreSQL: offsets stored with the rows, Kafka's
 commits only a hint, duplicates and replays change nothing, a poison message is dead-lettered,
-a consumer killed mid-batch counts nothing twice, an event for all dealers is applied once."""
+a consumer killed mid-batch counts nothing twice, an event for all dealers is applied once; a
+message that decodes but cannot be applied stops its partition (no dead letter), an undecodable
+one leaves a hole that is reported until resolved."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -17,15 +20,22 @@ from kafka.structs import OffsetAndMetadata
 from domain.values import Month
 from infra.persistence import parse_database_url
 from infra.relay import KafkaOptions, Relay
+from projections import faults
 from services.consumer import (
     ConsumerOptions,
     ReportingConsumer,
+    ReportingStatus,
     open_reporting_view,
+    partition_name,
+    partition_prefix,
     reporting_positions,
+    reporting_status,
 )
 from tests.builders import app_for_url
+from tests.integration.audit_helpers import run_channel
 from tests.integration.kafka_scenario import (
     Deployment,
+    Message,
     Scenario,
     connection,
     read_topic,
@@ -33,6 +43,7 @@ from tests.integration.kafka_scenario import (
     scenario,
     wait_for,
 )
+from tests.support.faults import failing_handler
 from tests.support.kafka import (
     Broker,
     create_topic,
@@ -208,6 +219,146 @@ def test_a_poison_message_is_dead_lettered_with_a_log_line_naming_it_and_the_res
 
     dead = read_topic(deployment.bootstrap, deployment.dead_letter_topic, partitions=1)[0]
     assert sorted(m.value for m in dead) == sorted([b"{not json", b'{"specversion": "1.0"}'])
+    # The relay's messages after each poison continue its log: no event is missing, and the
+    # holes the poisons might have left are resolved by that.
+    assert status(deployment).holes == []
+    every = faults.holes(consumer.view, partition_prefix(deployment.topic), unresolved=False)
+    assert sorted((h.feed, h.kafka_offset) for h in every) == sorted(
+        (partition_name(deployment.topic, p.partition), p.offset) for p in poisons)
+    assert all((h.resolution or "").startswith("no event missing") for h in every)
+
+
+def status(deployment: Deployment, topic: str | None = None) -> ReportingStatus:
+    view = open_reporting_view(deployment.reporting_url)
+    try:
+        return reporting_status(view, topic or deployment.topic)
+    finally:
+        view.datastore.close()
+
+
+def consume_status(capsys: Any, deployment: Deployment, topic: str, *more: str) -> tuple[int, str]:
+    code, out, err = run_channel(capsys, "consume", "--reporting-database", deployment.reporting_url,
+                                 "--topic", topic, *more)
+    return code, out + err
+
+
+def test_a_message_that_decodes_but_cannot_be_applied_stops_its_partition_and_a_restart_resumes(
+    deployment: Deployment, business: Scenario, running: Callable[..., Running],
+    monkeypatch: pytest.MonkeyPatch, capsys: Any,
+) -> None:
+    publish(deployment)
+    topic = read_topic(deployment.bootstrap, deployment.topic)
+    # The month's one return: an event of one dealer, so of one partition.
+    (culprit,) = [m for ms in topic.values() for m in ms
+                  if m.envelope is not None and m.envelope.type.qualname == "Order.Returned"]
+    assert culprit.envelope is not None
+    before = [m.envelope.position for m in topic[culprit.partition]
+              if m.envelope is not None and m.offset < culprit.offset]
+    # Only that one: the store's own read model, kept in this process too, applies the others.
+    failing_handler(monkeypatch, "Order.Returned", "cannot read this return",
+                    position=culprit.envelope.position)
+
+    consumer = running()
+    wait_for(lambda: bool(status(deployment).stopped), "the partition stops at the return")
+    (fault,) = status(deployment).stopped
+    assert fault.feed == partition_name(deployment.topic, culprit.partition)
+    assert (fault.position, fault.kafka_offset) == (culprit.envelope.position, culprit.offset)
+    assert (fault.event_type, fault.reason) == ("Order.Returned", "ValueError: cannot read this return")
+    others = [p for p in topic if p != culprit.partition]
+
+    def others_consumed() -> bool:
+        published, reached = deployment.published_positions(), deployment.reporting_positions()
+        return all(reached[p] >= published[p] for p in others)
+
+    wait_for(others_consumed, "the other partitions go on")
+    # Stopped right before it: what precedes it applied, its offset the next to read, nothing
+    # dead-lettered.
+    assert deployment.reporting_positions()[culprit.partition] == max(before)
+    assert status(deployment).partitions[culprit.partition][1] == culprit.offset
+    assert consumer.consumer.counters.dead_lettered == 0
+    assert deployment.dead_letter_topic not in list_topics(deployment.bootstrap)
+    code, out = consume_status(capsys, deployment, deployment.topic, "--status")
+    assert code == 1, out
+    assert (f"partition {culprit.partition}: position {max(before)}, next offset {culprit.offset}; "
+            f"STOPPED at offset {culprit.offset}, log position {culprit.envelope.position} "
+            "(Order.Returned)") in out
+    code, out = consume_status(capsys, deployment, deployment.topic, "--status", "--format", "json")
+    (stopped,) = json.loads(out)["stopped"]
+    assert code == 1 and (stopped["partition"], stopped["stopped_at"], stopped["offset"]) == (
+        culprit.partition, culprit.envelope.position, culprit.offset)
+
+    business.month(Month(2026, 2), orders=1, close=True)  # more for every partition
+    publish(deployment)
+    wait_for(others_consumed, "the other partitions take the new events")
+    assert deployment.reporting_positions()[culprit.partition] == max(before)
+    consumer.stop()
+
+    monkeypatch.undo()  # the cause fixed: a restart resumes from the stored offset
+    running()
+    wait_for(deployment.consumed_all, "the restarted consumer applies every partition")
+    wait_for(lambda: status(deployment).ok, "the fault cleared")
+    assert reporting_tables(deployment.reporting_url) == business.in_process_tables()
+    code, out = consume_status(capsys, deployment, deployment.topic, "--status")
+    assert code == 0 and "OK: no partition stopped, no open hole" in out, out
+
+
+def test_an_undecodable_relay_message_is_dead_lettered_and_its_hole_reported_until_resolved(
+    deployment: Deployment, business: Scenario, kafka_broker: Broker,
+    running: Callable[..., Running], capsys: Any,
+) -> None:
+    """A message of the relay's log the consumer cannot decode (here: garbled on its way): it
+    goes to the dead-letter topic, the consumer goes on, and the hole is placed at the log
+    position the next message names as its predecessor."""
+    publish(deployment)
+    original = read_topic(deployment.bootstrap, deployment.topic)
+    partition = max(original, key=lambda p: len(original[p]))
+    messages = original[partition]
+
+    def garbled(m: Message) -> bool:
+        return (m.envelope is not None and m.envelope.type.qualname == "Order.Delivered"
+                and m.offset < messages[-1].offset)
+
+    lost = next(m for m in messages if garbled(m))
+    assert lost.envelope is not None
+    copy = unique_topic_name("hole")
+    create_topic(kafka_broker.bootstrap, copy, partitions=3)
+    producer = KafkaProducer(bootstrap_servers=deployment.bootstrap, acks="all")
+    for p, ms in original.items():
+        for m in ms:
+            value = b"\x00garbled in transit" if m is lost else m.value
+            producer.send(copy, value=value, key=m.key, partition=p)
+    producer.flush()
+    producer.close()
+
+    consumer = running(topic=copy)
+    published = {p: ms[-1].envelope.position for p, ms in original.items() if ms[-1].envelope}
+    view = consumer.view
+    wait_for(lambda: all((view.max_tracking_id(partition_name(copy, p)) or 0) >= pos
+                         for p, pos in published.items()), "the consumer reads every partition")
+    counters = consumer.consumer.counters
+    assert (counters.dead_lettered, counters.rewinds, counters.orphans, counters.stopped) == (1, 0, 0, 0)
+    (hole,) = status(deployment, copy).holes
+    assert (hole.feed, hole.kafka_offset) == (partition_name(copy, partition), lost.offset)
+    assert hole.position == lost.envelope.position  # learnt from the next message's predecessor
+    assert reporting_tables(deployment.reporting_url) != business.in_process_tables()  # a real hole
+    dead = read_topic(deployment.bootstrap, f"{deployment.topic}.dlt", partitions=1)[0]
+    assert [m.value for m in dead] == [b"\x00garbled in transit"]
+
+    code, out = consume_status(capsys, deployment, copy, "--status")
+    assert code == 1, out
+    assert (f"open hole: {partition_name(copy, partition)}@{lost.offset} "
+            f"(log position {lost.envelope.position})") in out
+    assert f"channel consume --resolve {partition}:{lost.offset}" in out
+    code, out = consume_status(capsys, deployment, copy, "--resolve", f"{partition}:{lost.offset}")
+    assert code == 1 and out.strip().count("\n") == 0 and "--note" in out, out  # one line
+    code, out = consume_status(capsys, deployment, copy, "--resolve", f"{partition}:{lost.offset}",
+                               "--note", "reporting database rebuilt from the relay's republish")
+    assert code == 0, out
+    code, out = consume_status(capsys, deployment, copy, "--status")
+    assert code == 0, out
+    (resolved,) = faults.holes(view, partition_prefix(copy), unresolved=False)
+    assert resolved.resolution == ("resolved by an operator: reporting database rebuilt from the "
+                                   "relay's republish")
 
 
 def test_a_consumer_killed_mid_batch_and_restarted_counts_nothing_twice(

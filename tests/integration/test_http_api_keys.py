@@ -28,7 +28,11 @@ def test_without_a_key_or_with_an_unknown_one_every_operation_is_401(http: Http)
 
 
 def test_healthz_and_the_openapi_document_answer_without_a_key(http: Http) -> None:
-    assert http.ok("GET", "/healthz") == {"status": "ok", "database": "ok"}
+    head = http.position()
+    assert http.ok("GET", "/healthz") == {
+        "status": "ok", "database": "ok",
+        "read_model": {"position": head, "head": head, "lag": 0},
+    }
     assert http.ok("GET", "/openapi.json")["openapi"].startswith("3.")
 
 

@@ -20,6 +20,7 @@ from domain.errors import ChannelError
 from domain.values import Month
 from infra.settings import Settings
 from projections import model
+from projections.faults import ApplyError
 from projections.projection import SOURCE, ChannelProjection, catch_up
 from projections.queries import Reports
 from projections.records import EventRecord
@@ -299,16 +300,46 @@ def test_a_failure_inside_a_batch_leaves_rows_and_tracking_as_they_were(
     projection = ChannelProjection(view)
     catch_up(busy.rt.app, projection, stop=20)
     before, position = read(view), view.max_tracking_id(SOURCE)
+    app = busy.rt.app
+    batch = [(EventRecord.from_domain_event(app.mapper.to_domain_event(n), n.id), Tracking(SOURCE, n.id))
+             for n in app.recorder.select_notifications(start=21, limit=1000)]
 
     def crash(db: Any, record: EventRecord) -> None:
         raise RuntimeError("power cut")
 
     monkeypatch.setitem(model.HANDLERS, "Order.Delivered", crash)
     with pytest.raises(RuntimeError):
-        catch_up(busy.rt.app, projection, batch_size=1000)
+        view.process(batch)  # one transaction: all or nothing
     assert (read(view), view.max_tracking_id(SOURCE)) == (before, position)
     monkeypatch.undo()
     catch_up(busy.rt.app, projection)
+    assert read(view) == read(busy.rt.view)
+
+
+def test_an_event_that_cannot_be_applied_is_named_and_the_events_before_it_in_its_batch_applied(
+    busy: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = busy.rt.app
+    view = fresh_view()
+    projection = ChannelProjection(view)
+    catch_up(app, projection, stop=20)
+    culprit = next(n.id for n in app.recorder.select_notifications(start=21, limit=1000)
+                   if n.topic.endswith(":Order.Delivered"))
+
+    def crash(db: Any, record: EventRecord) -> None:
+        raise RuntimeError("cannot read this delivery")
+
+    monkeypatch.setitem(model.HANDLERS, "Order.Delivered", crash)
+    with pytest.raises(ApplyError) as stopped:
+        catch_up(app, projection, batch_size=1000)  # the culprit sits inside the first batch
+    assert (stopped.value.position, stopped.value.event_type) == (culprit, "Order.Delivered")
+    assert stopped.value.reason == "RuntimeError: cannot read this delivery"
+    assert view.max_tracking_id(SOURCE) == culprit - 1
+    expected = ChannelProjection(fresh_view())
+    catch_up(app, expected, stop=culprit - 1)
+    assert read(view) == read(expected.view)  # everything before it, nothing of it or after it
+    monkeypatch.undo()
+    catch_up(app, projection)
     assert read(view) == read(busy.rt.view)
 
 

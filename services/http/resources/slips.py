@@ -9,10 +9,12 @@ from uuid import UUID
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from projections.faults import ReadModelStoppedError
 from services.http import schemas as s
 from services.http.auth import guard, scoped_dealer
 from services.http.context import ledger, reports, synced
 from services.http.keys import Role
+from services.http.views import slip_view
 
 blp = Blueprint(
     "rebate-slips", __name__, url_prefix="/rebate-slips", description="Rebate slips (R5, R6)"
@@ -27,6 +29,16 @@ def slip_owner(kwargs: dict[str, Any]) -> str:
 def slip(slip_id: UUID) -> dict[str, Any]:
     found: dict[str, Any] = reports().slip(str(slip_id))
     return found
+
+
+def answer(slip_id: UUID) -> dict[str, Any]:
+    """A command's answer: the slip from the read model; while it is stopped, the command's events
+    are stored all the same, so the write side answers."""
+    try:
+        return slip(slip_id)
+    except ReadModelStoppedError:
+        found = ledger().get_slip(slip_id)
+        return slip_view(found, ledger().get_dealer(found.dealer_id).name)
 
 
 @blp.route("")
@@ -60,7 +72,7 @@ class SlipById(MethodView):
 def confirmation(body: dict[str, Any], slip_id: UUID) -> dict[str, Any]:
     """The dealer confirms its slip (R6)"""
     synced(ledger().confirm_slip(str(slip_id), body["confirmed_on"]))
-    return slip(slip_id)
+    return answer(slip_id)
 
 
 @blp.route("/<uuid:slip_id>/disputes", methods=["POST"])
@@ -70,7 +82,7 @@ def confirmation(body: dict[str, Any], slip_id: UUID) -> dict[str, Any]:
 def disputes(body: dict[str, Any], slip_id: UUID) -> dict[str, Any]:
     """The dealer disputes lines of its slip, each with a reason (R6)"""
     synced(ledger().dispute_slip(str(slip_id), body["lines"], body["disputed_on"]))
-    return slip(slip_id)
+    return answer(slip_id)
 
 
 @blp.route("/<uuid:slip_id>/resolutions", methods=["POST"])
@@ -85,4 +97,4 @@ def resolutions(body: dict[str, Any], slip_id: UUID) -> dict[str, Any]:
         body["resolved_on"],
     )
     synced(done)
-    return slip(slip_id)
+    return answer(slip_id)
