@@ -17,7 +17,7 @@ from domain.values import Month, Quarter, Tier
 from infra.settings import Settings
 from projections.rebates import monthly_rebate, quarterly_rebate
 from services.runtime import Runtime, build_runtime
-from tests.builders import POLICY
+from tests.builders import POLICY, UNIT_POLICY
 
 D = date.fromisoformat
 UNIT = [{"sku": "UNIT", "name": "one yuan", "list_price": "1.00", "floor_price": "0.50"}]
@@ -91,7 +91,8 @@ def test_r4_negative_net_sales_earn_zero_even_above_a_negative_agreed_amount() -
 @pytest.fixture
 def runtime() -> Iterator[Runtime]:
     rt = build_runtime(
-        Settings().with_database("sqlite:///:memory:"), initial_policy=POLICY, clock=lambda: date(2026, 7, 15)
+        Settings().with_database("sqlite:///:memory:"), initial_policy=UNIT_POLICY,
+        clock=lambda: date(2026, 7, 15),
     )
     yield rt
     rt.close()
