@@ -4,7 +4,7 @@ numbers: the business bounds are policy settings (`domain.policy`), each kept wi
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from domain.errors import InvalidInputError
@@ -74,7 +74,8 @@ def text_limit(field: str) -> int:
 
 
 def check_day(day: date, field: str) -> date:
-    if not FIRST_DAY <= day <= LAST_DAY:
+    calendar_day = day.date() if isinstance(day, datetime) else day
+    if not FIRST_DAY <= calendar_day <= LAST_DAY:
         raise InvalidInputError(
             f"{field}: {day} is outside the business calendar ({FIRST_DAY} to {LAST_DAY})",
             field=field,
