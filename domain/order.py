@@ -13,6 +13,8 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidInputError, RuleViolationError
 from domain.ids import named_id
+from domain.limits import MAX_MONEY
+from domain.policy import OrderBounds
 from domain.price_list import PriceListVersion
 from domain.values import Payment, Tier, money, to_decimal
 
@@ -27,76 +29,100 @@ class OrderStatus(StrEnum):
     PAID = "paid"
 
 
+def _line(line: Any, index: int) -> dict[str, Any]:
+    if not isinstance(line, dict):
+        raise InvalidInputError(f"lines[{index}]: a line is an object", field=f"lines[{index}]")
+    return line
+
+
 def _line_sku(line: dict[str, Any], index: int) -> str:
-    sku = line.get("sku")
+    sku = _line(line, index).get("sku")
+    where = f"lines[{index}].sku"
     if sku is None or not str(sku).strip():
-        raise InvalidInputError(f"lines[{index}].sku: must not be empty", field="lines")
+        raise InvalidInputError(f"{where}: must not be empty", field=where)
     return str(sku).strip()
 
 
 def _line_qty(line: dict[str, Any], index: int) -> int:
     """A quantity is a whole number > 0; floats and bools are refused, not truncated."""
-    qty = line.get("qty")
+    qty = _line(line, index).get("qty")
+    where = f"lines[{index}].qty"
     try:
         if isinstance(qty, bool) or not isinstance(qty, int | str):
             raise ValueError
         value = int(qty)
     except ValueError:
-        raise InvalidInputError(
-            f"lines[{index}].qty: {qty!r} is not a whole number", field="lines"
-        ) from None
+        raise InvalidInputError(f"{where}: {qty!r} is not a whole number", field=where) from None
     if value <= 0:
-        raise InvalidInputError(f"lines[{index}].qty: must be greater than 0", field="lines")
+        raise InvalidInputError(f"{where}: must be greater than 0", field=where)
     return value
 
 
 def _line_price(line: dict[str, Any], index: int, key: str = "unit_price") -> Decimal | None:
-    asked = line.get(key)
+    """The asked price, rounded to the cent when it is an amount at all: a price beyond every
+    amount (`limits.MAX_MONEY`) is kept as given, to be refused above the list price (P3)."""
+    asked = _line(line, index).get(key)
     if asked is None:
         return None
-    try:
-        return money(to_decimal(asked, f"lines[{index}].unit_price"))
-    except InvalidInputError as e:
-        raise InvalidInputError(e.message, field="lines") from None
+    value = to_decimal(asked, f"lines[{index}].unit_price")
+    return money(value) if abs(value) <= MAX_MONEY else value
 
 
 def price_lines(
-    requested: list[dict[str, Any]], version: PriceListVersion, tier: Tier
+    requested: list[dict[str, Any]], version: PriceListVersion, tier: Tier, bounds: OrderBounds
 ) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
-    """Price each line with the version in force (P4); flag prices below tier (P3) and refuse those
-    below the floor. Returns the line records and the approvals they need."""
+    """Price each line with the version in force (P4); flag prices below tier (P3), refuse those
+    below the floor or above the list price (P3), and refuse lines and quantities beyond the
+    bounds of the policy in force (O1). Returns the line records and the approvals they need."""
     if not requested:
         raise InvalidInputError("lines: an order needs at least one line", field="lines")
+    if len(requested) > bounds.max_lines:
+        raise RuleViolationError(
+            "O1", f"lines: an order holds at most {bounds.max_lines} lines ({len(requested)} given)",
+            field="lines",
+        )
     lines: list[dict[str, Any]] = []
     approvals: list[dict[str, str]] = []
     seen: set[str] = set()
     for index, line in enumerate(requested):
         sku = _line_sku(line, index)
         qty = _line_qty(line, index)
+        if qty > bounds.max_qty:
+            raise RuleViolationError(
+                "O1", f"lines[{index}].qty: {qty} is above the {bounds.max_qty} units a line may hold",
+                field=f"lines[{index}].qty",
+            )
         item = version.items.get(sku)
         if item is None:
             raise RuleViolationError(
                 "P1",
                 f"lines[{index}].sku: {sku} is not on the price list in force "
                 f"from {version.effective_from}",
-                field="lines",
+                field=f"lines[{index}].sku",
             )
         if sku in seen:
             raise InvalidInputError(
-                f"lines[{index}].sku: {sku} appears twice; merge the lines", field="lines"
+                f"lines[{index}].sku: {sku} appears twice; merge the lines",
+                field=f"lines[{index}].sku",
             )
         seen.add(sku)
         tier_price = item.tier_price(tier)
         asked = _line_price(line, index)
         unit_price = tier_price if asked is None else asked
+        where = f"lines[{index}].unit_price"
         if unit_price <= 0:
-            raise InvalidInputError(f"lines[{index}].unit_price: must be positive", field="lines")
+            raise InvalidInputError(f"{where}: must be positive", field=where)
+        if unit_price > item.list_price:
+            raise RuleViolationError(
+                "P3",
+                f"{where} {unit_price} for {sku} is above the list price {item.list_price}",
+                field=where,
+            )
         if unit_price < item.floor_price:
             raise RuleViolationError(
                 "P3",
-                f"lines[{index}].unit_price {unit_price} for {sku} is below the floor price "
-                f"{item.floor_price}",
-                field="lines",
+                f"{where} {unit_price} for {sku} is below the floor price {item.floor_price}",
+                field=where,
             )
         if unit_price < tier_price:
             approvals.append(
@@ -118,7 +144,17 @@ def price_lines(
                 "asked_price": None if asked is None else unit_price,
             }
         )
+    total = order_total(lines)
+    if total > bounds.max_total:
+        raise RuleViolationError(
+            "O1", f"total: {total} is above the {bounds.max_total} an order may total",
+            field="total",
+        )
     return lines, approvals
+
+
+def order_total(lines: list[dict[str, Any]]) -> Decimal:
+    return sum((line["amount"] for line in lines), Decimal("0.00"))
 
 
 def request_key(lines: list[dict[str, Any]], held: bool = False) -> list[tuple[str, int, str]]:
@@ -286,13 +322,14 @@ class Order(Aggregate):
             raise RuleViolationError("O3", f"order is {self.status}; it takes no payment")
         if amount <= 0:
             raise InvalidInputError("amount: must be positive", field="amount")
-        if amount != money(amount):
-            raise InvalidInputError("amount: at most two decimal places", field="amount")
+        # Compared before rounding: an amount beyond what is outstanding may be beyond any figure.
         if amount > self.outstanding:
             raise RuleViolationError(
                 "O3", f"amount {amount} exceeds what is outstanding ({self.outstanding})",
                 field="amount",
             )
+        if amount != money(amount):
+            raise InvalidInputError("amount: at most two decimal places", field="amount")
         if paid_on < self.order_date:
             raise RuleViolationError("O3", "paid_on predates the order", field="paid_on")
         self._pay(paid_on=paid_on, amount=amount)
@@ -304,7 +341,11 @@ class Order(Aggregate):
         if self.status == OrderStatus.DELIVERED and self.outstanding <= 0:
             self.status = OrderStatus.PAID
 
-    def return_lines(self, returned_on: date, lines: list[dict[str, Any]]) -> Decimal:
+    def return_lines(
+        self, returned_on: date, lines: list[dict[str, Any]], max_lines: int
+    ) -> Decimal:
+        """O3: a return of delivered lines; O1: at most `max_lines` lines (the policy's bound of
+        an order's lines), as the return's event carries them all."""
         if self.status not in (OrderStatus.DELIVERED, OrderStatus.PAID):
             raise RuleViolationError("O3", f"order is {self.status}; returns follow delivery")
         assert self.delivered_on is not None
@@ -314,6 +355,11 @@ class Order(Aggregate):
             )
         if not lines:
             raise InvalidInputError("lines: a return needs at least one line", field="lines")
+        if len(lines) > max_lines:
+            raise RuleViolationError(
+                "O1", f"lines: a return holds at most {max_lines} lines ({len(lines)} given)",
+                field="lines",
+            )
         by_sku = {line["sku"]: line for line in self.lines}
         records = []
         asked: dict[str, int] = {}
@@ -321,14 +367,14 @@ class Order(Aggregate):
             sku, qty = _line_sku(line, index), _line_qty(line, index)
             if sku not in by_sku:
                 raise InvalidInputError(
-                    f"lines[{index}].sku: {sku} is not on this order", field="lines"
+                    f"lines[{index}].sku: {sku} is not on this order", field=f"lines[{index}].sku"
                 )
             asked[sku] = asked.get(sku, 0) + qty
             left = by_sku[sku]["qty"] - self.returned_qty.get(sku, 0)
             if asked[sku] > left:
                 raise RuleViolationError(
                     "O3", f"lines[{index}]: only {left} of {sku} can still be returned",
-                    field="lines",
+                    field=f"lines[{index}].qty",
                 )
             unit_price = by_sku[sku]["unit_price"]
             records.append(

@@ -14,9 +14,10 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain import limits
 from domain.errors import InvalidInputError, RuleViolationError
 from domain.ids import POLICY_ID
-from domain.values import Tier, to_decimal
+from domain.values import CENT, Tier, to_decimal
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,11 @@ class PolicyVersion:
     probation_months: int
     dismissal_months: int
     orders: OrderBounds
+    # O1: the other bounds of what a command may record.
+    max_list_price: Decimal  # P1: a list price above it is refused (a typing mistake)
+    max_monthly_amount: Decimal  # D2: forecast and agreed monthly amounts (C3: credit limit)
+    max_term_months: int  # D2: the formal agreement's term
+    max_draw_qty: int  # S3: units of one spare-parts draw
 
     def discount(self, tier: Tier) -> Decimal:
         return self.discounts.get(tier, Decimal(0))
@@ -92,7 +98,12 @@ class PolicyVersion:
         return {
             "seats": tiers(self.seats),
             "discounts": tiers(self.discounts),
-            "onboarding": {"forecast_months": self.forecast_months},
+            "onboarding": {
+                "forecast_months": self.forecast_months,
+                "max_monthly_amount": str(self.max_monthly_amount),
+                "max_term_months": self.max_term_months,
+            },
+            "prices": {"max_list_price": str(self.max_list_price)},
             "credit": {
                 "multiple": str(self.credit_multiple),
                 "overdue_days": self.overdue_days,
@@ -107,6 +118,7 @@ class PolicyVersion:
             "spare_parts": {
                 "rate": str(self.spare_parts_rate),
                 "window_months": self.spare_parts_window_months,
+                "max_draw_qty": self.max_draw_qty,
             },
             "performance": {
                 "quota": str(self.quota),
@@ -192,9 +204,15 @@ class Policy(Aggregate):
         against the calendar). A version for a day that has one already supersedes it; the same
         version published again changes nothing (returns False)."""
         terms = version.terms()
+        # O1: a new version states every term, each within what the stores and dates can hold,
+        # whoever built it (a file, a request, a test).
+        version_from_terms(version.id, version.effective_from, terms, recorded=False)
         known = self.find(version.id)
         if known is not None:
-            if known["effective_from"] == version.effective_from and known["terms"] == terms:
+            # Compared as read back, so a version recorded before a term existed equals the same
+            # version published again with that term at its recorded default.
+            was = version_from_terms(version.id, known["effective_from"], known["terms"])
+            if known["effective_from"] == version.effective_from and was.terms() == terms:
                 return False
             raise RuleViolationError(
                 "R4",
@@ -226,106 +244,159 @@ class Policy(Aggregate):
 
 # --- parsing ----------------------------------------------------------------------------------
 
+# Terms added after versions were first recorded in logs, with the value a version recorded
+# before the term existed reads (the default policy's value when the term was introduced). Only
+# a recorded version gets them: a new version (a file, a request) must state every term.
+ADDED_TERMS: dict[str, Any] = {
+    "onboarding.max_monthly_amount": "100000000.00",
+    "onboarding.max_term_months": 120,
+    "prices.max_list_price": "10000000.00",
+    "spare_parts.max_draw_qty": 100000,
+}
 
-def _get(raw: Mapping[str, Any], path: str) -> Any:
-    node: Any = raw
-    for part in path.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            raise InvalidInputError(f"policy: missing {path}", field=path)
-        node = node[part]
-    return node
-
-
-def _section(raw: Mapping[str, Any], path: str) -> Mapping[str, Any]:
-    node = _get(raw, path)
-    if not isinstance(node, Mapping):
-        raise InvalidInputError(f"policy: {path} must be a table", field=path)
-    return node
+ONE = Decimal(1)
+_READ = object()  # "read the value at the path" (a value given instead comes from a list)
 
 
-def _tier(key: str, path: str) -> Tier:
-    return Tier.parse(key, path)
+@dataclass(frozen=True)
+class _Terms:
+    """Reads the terms of one version. `recorded`: terms from the log, read as they were
+    published (ADDED_TERMS fill what an older version lacks; no ceiling is applied, so the log
+    stays readable); otherwise a new version, which must state every term within its ceiling."""
+
+    raw: Mapping[str, Any]
+    recorded: bool
+
+    def get(self, path: str) -> Any:
+        node: Any = self.raw
+        for part in path.split("."):
+            if not isinstance(node, Mapping) or part not in node:
+                if self.recorded and path in ADDED_TERMS:
+                    return ADDED_TERMS[path]
+                raise InvalidInputError(f"policy: missing {path}", field=path)
+            node = node[part]
+        return node
+
+    def section(self, path: str) -> Mapping[str, Any]:
+        node = self.get(path)
+        if not isinstance(node, Mapping):
+            raise InvalidInputError(f"policy: {path} must be a table", field=path)
+        return node
+
+    def decimal(self, path: str, maximum: Decimal = limits.MAX_MONEY, value: Any = _READ) -> Decimal:
+        value = self.get(path) if value is _READ else value
+        if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+            raise InvalidInputError(f"policy: {path} must be a decimal string", field=path)
+        result = to_decimal(value, path)
+        if result < 0:
+            raise InvalidInputError(f"policy: {path} must not be negative", field=path)
+        if not self.recorded and result > maximum:
+            raise InvalidInputError(f"policy: {path} must be at most {maximum}", field=path)
+        return result
+
+    def money(self, path: str, maximum: Decimal = limits.MAX_MONEY) -> Decimal:
+        """A bound in money: positive, whole cents."""
+        result = self.decimal(path, maximum)
+        if not self.recorded and (result <= 0 or result != result.quantize(CENT)):
+            raise InvalidInputError(
+                f"policy: {path} must be a positive amount in whole cents", field=path
+            )
+        return result
+
+    def whole(self, path: str, minimum: int = 0, maximum: int | None = None) -> int:
+        value = self.get(path)
+        top = None if self.recorded else maximum
+        if (isinstance(value, bool) or not isinstance(value, int) or value < minimum
+                or (top is not None and value > top)):
+            within = f"≥ {minimum}" if top is None else f"from {minimum} to {top}"
+            raise InvalidInputError(f"policy: {path} must be a whole number {within}", field=path)
+        return value
+
+    def rates(self, path: str, maximum: Decimal = ONE) -> dict[Tier, Decimal]:
+        return {
+            Tier.parse(k, path): self.decimal(f"{path}.{k}", maximum, value=v)
+            for k, v in self.section(path).items()
+        }
+
+    def brackets(self) -> dict[Tier, tuple[Bracket, ...]]:
+        quarterly: dict[Tier, tuple[Bracket, ...]] = {}
+        for tier_name, brackets in self.section("quarterly_rebate").items():
+            tier = Tier.parse(tier_name, "quarterly_rebate")
+            where = f"quarterly_rebate.{tier_name}"
+            if not isinstance(brackets, list) or not all(isinstance(b, Mapping) for b in brackets):
+                raise InvalidInputError(f"policy: {where} must be a list of brackets", field=where)
+            parsed = tuple(
+                Bracket(
+                    self.decimal(f"{where}.threshold", value=_item(b, "threshold", where)),
+                    self.decimal(f"{where}.rate", ONE, value=_item(b, "rate", where)),
+                )
+                for b in brackets
+            )
+            thresholds = [b.threshold for b in parsed]
+            if thresholds != sorted(set(thresholds)):
+                raise InvalidInputError(f"policy: {where} thresholds must rise strictly", field=where)
+            quarterly[tier] = parsed
+        return quarterly
 
 
-def _tier_map(raw: Mapping[str, Any], path: str) -> dict[Tier, Decimal]:
-    return {_tier(k, path): _decimal(v, f"{path}.{k}") for k, v in _section(raw, path).items()}
+def _item(entry: Mapping[str, Any], key: str, where: str) -> Any:
+    if key not in entry:
+        raise InvalidInputError(f"policy: missing {where}.{key}", field=f"{where}.{key}")
+    return entry[key]
 
 
-def _decimal(value: Any, path: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-        raise InvalidInputError(f"policy: {path} must be a decimal string", field=path)
-    result = to_decimal(value, path)
-    if result < 0:
-        raise InvalidInputError(f"policy: {path} must not be negative", field=path)
-    return result
-
-
-def _int(raw: Mapping[str, Any], path: str, minimum: int = 0) -> int:
-    value = _get(raw, path)
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InvalidInputError(f"policy: {path} must be a whole number ≥ {minimum}", field=path)
-    return value
-
-
-def _brackets(raw: Mapping[str, Any]) -> dict[Tier, tuple[Bracket, ...]]:
-    quarterly: dict[Tier, tuple[Bracket, ...]] = {}
-    for tier_name, brackets in _section(raw, "quarterly_rebate").items():
-        tier = _tier(tier_name, "quarterly_rebate")
-        where = f"quarterly_rebate.{tier_name}"
-        if not isinstance(brackets, list) or not all(isinstance(b, Mapping) for b in brackets):
-            raise InvalidInputError(f"policy: {where} must be a list of brackets", field=where)
-        parsed = tuple(
-            Bracket(_decimal(_get(b, "threshold"), f"{where}.threshold"),
-                    _decimal(_get(b, "rate"), f"{where}.rate"))
-            for b in brackets
-        )
-        thresholds = [b.threshold for b in parsed]
-        if thresholds != sorted(set(thresholds)):
-            raise InvalidInputError(f"policy: {where} thresholds must rise strictly", field=where)
-        quarterly[tier] = parsed
-    return quarterly
-
-
-def version_from_terms(version_id: str, effective_from: date, terms: Mapping[str, Any]) -> PolicyVersion:
-    """A version from its id, date and terms (the sections of a policy file's version)."""
+def version_from_terms(
+    version_id: str, effective_from: date, terms: Mapping[str, Any], *, recorded: bool = True
+) -> PolicyVersion:
+    """A version from its id, date and terms (the sections of a policy file's version).
+    `recorded` (the default: the terms come from the log) reads an older version's missing terms
+    from ADDED_TERMS; `recorded=False` for a new version, which must state every term within
+    the ceilings of `domain.limits`."""
     if not isinstance(effective_from, date) or isinstance(effective_from, datetime):
         raise InvalidInputError("policy: effective_from must be a date", field="effective_from")
     if not str(version_id).strip():
         raise InvalidInputError("policy: id must not be empty", field="id")
+    t = _Terms(terms, recorded)
+    months = limits.MAX_POLICY_MONTHS
     return PolicyVersion(
         id=str(version_id).strip(),
         effective_from=effective_from,
-        seats={_tier(k, "seats"): _int(terms, f"seats.{k}") for k in _section(terms, "seats")},
-        discounts=_tier_map(terms, "discounts"),
-        forecast_months=_int(terms, "onboarding.forecast_months"),
-        credit_multiple=_decimal(_get(terms, "credit.multiple"), "credit.multiple"),
-        overdue_days=_int(terms, "credit.overdue_days"),
-        qualifying_months=_int(terms, "credit.qualifying_months"),
-        clean_months=_int(terms, "credit.clean_months"),
-        monthly_rebate=_tier_map(terms, "monthly_rebate"),
-        quarterly_rebate=_brackets(terms),
-        spare_parts_rate=_decimal(_get(terms, "spare_parts.rate"), "spare_parts.rate"),
-        spare_parts_window_months=_int(terms, "spare_parts.window_months", 1),
-        quota=_decimal(_get(terms, "performance.quota"), "performance.quota"),
-        bonus=_decimal(_get(terms, "performance.bonus"), "performance.bonus"),
-        probation_ratio=_decimal(_get(terms, "performance.probation_ratio"), "performance.probation_ratio"),
-        probation_months=_int(terms, "performance.probation_months"),
-        dismissal_months=_int(terms, "performance.dismissal_months"),
+        seats={Tier.parse(k, "seats"): t.whole(f"seats.{k}") for k in t.section("seats")},
+        discounts=t.rates("discounts"),
+        forecast_months=t.whole("onboarding.forecast_months", 0, limits.MAX_FORECAST_MONTHS),
+        credit_multiple=t.decimal("credit.multiple", Decimal(100)),
+        overdue_days=t.whole("credit.overdue_days", 0, limits.MAX_POLICY_DAYS),
+        qualifying_months=t.whole("credit.qualifying_months", 0, months),
+        clean_months=t.whole("credit.clean_months", 0, months),
+        monthly_rebate=t.rates("monthly_rebate"),
+        quarterly_rebate=t.brackets(),
+        spare_parts_rate=t.decimal("spare_parts.rate", ONE),
+        spare_parts_window_months=t.whole("spare_parts.window_months", 1, months),
+        quota=t.decimal("performance.quota"),
+        bonus=t.decimal("performance.bonus"),
+        probation_ratio=t.decimal("performance.probation_ratio", ONE),
+        probation_months=t.whole("performance.probation_months", 0, months),
+        dismissal_months=t.whole("performance.dismissal_months", 0, months),
         orders=OrderBounds(
-            max_lines=_int(terms, "orders.max_lines", 1),
-            max_qty=_int(terms, "orders.max_qty", 1),
-            max_total=_decimal(_get(terms, "orders.max_total"), "orders.max_total"),
+            max_lines=t.whole("orders.max_lines", 1, limits.MAX_ORDER_LINES),
+            max_qty=t.whole("orders.max_qty", 1, limits.MAX_QTY),
+            max_total=t.money("orders.max_total"),
         ),
+        max_list_price=t.money("prices.max_list_price"),
+        max_monthly_amount=t.money("onboarding.max_monthly_amount"),
+        max_term_months=t.whole("onboarding.max_term_months", 1, limits.MAX_TERM_MONTHS),
+        max_draw_qty=t.whole("spare_parts.max_draw_qty", 1, limits.MAX_QTY),
     )
 
 
 def parse_version(raw: Mapping[str, Any], index: int = 0) -> PolicyVersion:
-    """One `[[versions]]` entry of a policy file: `id`, `effective_from` and the terms."""
+    """One `[[versions]]` entry of a policy file: `id`, `effective_from` and every term."""
     if not isinstance(raw, Mapping):
         raise InvalidInputError(f"policy: versions[{index}] must be a table", field="versions")
-    effective_from = _get(raw, "effective_from")
+    reader = _Terms(raw, recorded=False)
+    effective_from = reader.get("effective_from")
     if not isinstance(effective_from, date) or isinstance(effective_from, datetime):
         raise InvalidInputError(
             f"policy: versions[{index}].effective_from must be a date", field="effective_from"
         )
-    return version_from_terms(str(_get(raw, "id")), effective_from, raw)
+    return version_from_terms(str(reader.get("id")), effective_from, raw, recorded=False)

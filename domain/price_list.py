@@ -3,6 +3,8 @@ prices per SKU; a version is refused unless the tier prices keep their distance 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidInputError, RuleViolationError
 from domain.ids import PRICE_LIST_ID
+from domain.limits import MAX_PRICE_ITEMS, PRICE_ITEMS_PER_EVENT
 from domain.values import Tier, money
 
 PRICED_TIERS = (Tier.A, Tier.AA, Tier.SI, Tier.END)
@@ -41,11 +44,16 @@ class PriceListVersion:
 
 
 def price_items(
-    items: list[dict[str, Any]], discounts: Mapping[Tier, Decimal]
+    items: list[dict[str, Any]], discounts: Mapping[Tier, Decimal], max_list_price: Decimal
 ) -> list[dict[str, Any]]:
-    """Check P2 for every SKU and compute its tier prices; returns the event's item records."""
+    """Check P2 for every SKU and compute its tier prices; returns the event's item records.
+    O1: at most `limits.MAX_PRICE_ITEMS` items, no list price above the policy's bound."""
     if not items:
         raise InvalidInputError("items: a price list needs at least one item", field="items")
+    if len(items) > MAX_PRICE_ITEMS:
+        raise InvalidInputError(
+            f"items: a price-list version holds at most {MAX_PRICE_ITEMS} items", field="items"
+        )
     seen: set[str] = set()
     records = []
     for index, item in enumerate(items):
@@ -55,6 +63,12 @@ def price_items(
         if sku in seen:
             raise InvalidInputError(f"items[{index}].sku: {sku} appears twice", field="items")
         seen.add(sku)
+        if item["list_price"] > max_list_price:
+            where = f"items[{index}].list_price"
+            raise RuleViolationError(
+                "O1", f"{where}: {item['list_price']} for {sku} is above the highest list price "
+                f"{max_list_price}", field=where,
+            )
         list_price, floor = money(item["list_price"]), money(item["floor_price"])
         if list_price <= 0 or floor <= 0:
             raise InvalidInputError(
@@ -81,7 +95,22 @@ def price_items(
     return records
 
 
+def publication_id(effective_from: date, policy_version: str, records: list[dict[str, Any]]) -> str:
+    """Names a publication by what it publishes, so that a retried publication finds the parts it
+    recorded before and records only the rest."""
+    content = json.dumps(
+        [str(effective_from), policy_version, records], default=str, sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(content.encode()).hexdigest()
+
+
 class PriceList(Aggregate):
+    """P1: the versions. A version of more than `PRICE_ITEMS_PER_EVENT` items is recorded in
+    parts: `ItemsStaged` events (each saved on its own, so that no event and no save outgrows a
+    Kafka message or PostgreSQL's pipeline), then `StagedVersionPublished` with the last part,
+    which puts the version in force; until then the staged items price nothing."""
+
     @staticmethod
     def create_id() -> UUID:
         return PRICE_LIST_ID
@@ -89,15 +118,12 @@ class PriceList(Aggregate):
     @event("Opened")
     def __init__(self) -> None:
         self.versions: list[PriceListVersion] = []
+        self.staged: dict[str, list[list[dict[str, Any]]]] = {}
 
-    def publish(
-        self,
-        effective_from: date,
-        items: list[dict[str, Any]],
-        discounts: Mapping[Tier, Decimal],
-        policy_version: str,
-    ) -> int:
-        records = price_items(items, discounts)
+    def publish(self, effective_from: date, records: list[dict[str, Any]], policy_version: str) -> int:
+        """A version of at most `PRICE_ITEMS_PER_EVENT` items (checked by `price_items`), in one
+        event; returns its number."""
+        assert len(records) <= PRICE_ITEMS_PER_EVENT, "a larger version is recorded in parts"
         number = len(self.versions) + 1
         self._publish(
             number=number,
@@ -107,9 +133,54 @@ class PriceList(Aggregate):
         )
         return number
 
+    def stage(self, publication: str, part: int, items: list[dict[str, Any]]) -> bool:
+        """Record one part of a large version (not yet in force); a part staged already (the
+        publication is being retried) is not recorded again. Returns whether it was recorded."""
+        staged = self.staged.get(publication, [])
+        if part < len(staged):
+            return False
+        assert part == len(staged), "parts are staged in order"
+        self._stage(publication=publication, part=part, items=items)
+        return True
+
+    def publish_staged(
+        self, effective_from: date, publication: str, parts: int, items: list[dict[str, Any]],
+        policy_version: str,
+    ) -> int:
+        """Put a large version in force: its staged parts and the last part `items`."""
+        assert len(self.staged.get(publication, [])) == parts, "stage every part first"
+        number = len(self.versions) + 1
+        self._publish_staged(
+            number=number,
+            effective_from=effective_from,
+            policy_version=policy_version,
+            publication=publication,
+            parts=parts,
+            items=items,
+        )
+        return number
+
     @event("VersionPublished")
     def _publish(
         self, number: int, effective_from: date, policy_version: str, items: list[dict[str, Any]]
+    ) -> None:
+        self._install(number, effective_from, policy_version, items)
+
+    @event("ItemsStaged")
+    def _stage(self, publication: str, part: int, items: list[dict[str, Any]]) -> None:
+        self.staged.setdefault(publication, []).append(items)
+
+    @event("StagedVersionPublished")
+    def _publish_staged(
+        self, number: int, effective_from: date, policy_version: str, publication: str,
+        parts: int, items: list[dict[str, Any]],
+    ) -> None:
+        staged = self.staged.pop(publication, [])
+        records = [record for part in staged[:parts] for record in part] + list(items)
+        self._install(number, effective_from, policy_version, records)
+
+    def _install(
+        self, number: int, effective_from: date, policy_version: str, records: list[dict[str, Any]]
     ) -> None:
         version = PriceListVersion(
             number=number,
@@ -123,7 +194,7 @@ class PriceList(Aggregate):
                     floor_price=r["floor_price"],
                     tier_prices=dict(r["tier_prices"]),
                 )
-                for r in items
+                for r in records
             },
         )
         # A later publication for the same day supersedes the earlier one (P1: every change

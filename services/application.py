@@ -4,6 +4,7 @@ concurrency conflicts are retried, then refused."""
 
 from __future__ import annotations
 
+import inspect
 import logging
 import random
 import time
@@ -19,15 +20,16 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, OperationalError, RecordConflictError
 
+from domain import limits
 from domain.credit import CreditLine, rate_dealer
 from domain.dealer import Dealer, IncidentKind
 from domain.errors import ConcurrencyError, InvalidInputError, NotFoundError, RuleViolationError
 from domain.ids import NATIONAL_POOL
 from domain.log_seal import LogSeal
-from domain.order import Order, OrderStatus, price_lines
+from domain.order import Order, OrderStatus, order_total, price_lines
 from domain.period import AccountingCalendar
 from domain.policy import Policy, PolicyBook, PolicyVersion
-from domain.price_list import PriceList, PriceListVersion
+from domain.price_list import PriceList, PriceListVersion, price_items, publication_id
 from domain.rebate_slip import RebateSlip
 from domain.roster import Roster
 from domain.spare_parts import SparePartsPool
@@ -51,32 +53,42 @@ class Done(Generic[T]):
     created: bool = False
 
 
-def _check_text(value: object, where: str) -> None:
-    """Text is stored as it is given; a NUL cannot be stored in PostgreSQL text columns of the
-    read models, and other control characters have no business in business data."""
+def _check_value(value: object, where: str, name: str) -> None:
+    """O1 for what every command is given, however deep in its arguments: text is stored as it is
+    given, so it must fit (limits.text_limit by the field's own `name`; a NUL cannot be stored in
+    PostgreSQL text columns of the read models, and other control characters have no business in
+    business data), and a business date must lie in the calendar the stores can hold."""
     if isinstance(value, str):
         if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
             raise InvalidInputError(f"{where}: control characters are not allowed", field=where)
+        limit = limits.text_limit(name)
+        if len(value) > limit:
+            raise InvalidInputError(
+                f"{where}: at most {limit} characters ({len(value)} given)", field=where
+            )
+    elif isinstance(value, date):
+        limits.check_day(value, where)
     elif isinstance(value, dict):
         for key, item in value.items():
-            _check_text(item, f"{where}.{key}")
+            _check_value(item, f"{where}.{key}", str(key))
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            _check_text(item, f"{where}[{index}]")
+            _check_value(item, f"{where}[{index}]", name)
 
 
 def command(method: Callable[P, Done[T]]) -> Callable[P, Done[T]]:
     """Re-run a use case after an optimistic-concurrency conflict: it reloads what it reads, so
-    the retry decides on fresh state (D4 under concurrent requests)."""
+    the retry decides on fresh state (D4 under concurrent requests). Before it runs, every
+    argument is checked against the structural limits (`_check_value`)."""
+    signature = inspect.signature(method)
 
     @wraps(method)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> Done[T]:
         app = args[0]
         assert isinstance(app, ChannelLedger)
-        for index, arg in enumerate(args[1:]):
-            _check_text(arg, f"argument {index + 1}")
-        for name, arg in kwargs.items():
-            _check_text(arg, name)
+        bound = signature.bind(*args, **kwargs)
+        for name, arg in list(bound.arguments.items())[1:]:
+            _check_value(arg, name, name)
         for attempt in range(app.command_attempts):
             try:
                 return method(*args, **kwargs)
@@ -224,6 +236,8 @@ class ChannelLedger(Application[UUID]):
     def publish_policy(self, version: PolicyVersion, note: str = "") -> Done[PolicyVersion]:
         """R4: a new policy version, effective from a day in an open month (O6): closed months
         keep the figures they were closed with. The same version published again writes nothing."""
+        limits.check_day(version.effective_from, "effective_from")
+        _check_value(version.id, "id", "policy_id")
         calendar = self._calendar()
         calendar.check_open(version.effective_from, "effective_from")
         register = self.get_policy()
@@ -309,12 +323,19 @@ class ChannelLedger(Application[UUID]):
         self, dealer_id: str, months: Iterable[tuple[str | Month, Decimal | str]]
     ) -> Done[Dealer]:
         dealer = self.get_dealer(dealer_id)
-        parsed = [
-            (m if isinstance(m, Month) else Month.parse(m, "months.month"),
-             to_decimal(a, "months.amount"))
-            for m, a in months
-        ]
+        given = list(months)
+        if len(given) > limits.MAX_FORECAST_MONTHS:
+            raise InvalidInputError(
+                f"months: a forecast covers at most {limits.MAX_FORECAST_MONTHS} months",
+                field="months",
+            )
         policy = self.policy.in_force(dealer.draft_signed_on or dealer.registered_on)
+        parsed = []
+        for index, (m, a) in enumerate(given):
+            month = m if isinstance(m, Month) else Month.parse(m, f"months[{index}].month")
+            limits.check_month(month, f"months[{index}].month")
+            amount = self._monthly_amount(a, f"months[{index}].amount", policy)
+            parsed.append((month, amount))
         dealer.submit_forecast(parsed, policy.forecast_months)
         return Done(dealer, self._save(dealer))
 
@@ -329,15 +350,32 @@ class ChannelLedger(Application[UUID]):
         """D2 + D4: the agreement takes the tier's seat, refused when all are taken."""
         dealer = self.get_dealer(dealer_id)
         signed_on = signed_on or self.clock()
+        policy = self.policy.in_force(signed_on)
+        term = to_whole(term_months, "term_months")
+        if term > policy.max_term_months:
+            raise RuleViolationError(
+                "O1", f"term_months: at most {policy.max_term_months} months ({term} given)",
+                field="term_months",
+            )
         dealer.sign_formal_agreement(
-            signed_on,
-            to_decimal(monthly_amount, "monthly_amount"),
-            to_whole(term_months, "term_months"),
+            signed_on, self._monthly_amount(monthly_amount, "monthly_amount", policy), term
         )
         roster = self._roster()
-        limit = self.policy.in_force(signed_on).seat_limit(dealer.tier)
+        limit = policy.seat_limit(dealer.tier)
         roster.take_seat(str(dealer.id), dealer.tier, limit, signed_on)
         return Done(dealer, self._save(dealer, roster))
+
+    @staticmethod
+    def _monthly_amount(value: object, field: str, policy: PolicyVersion) -> Decimal:
+        """D2: a forecast or agreed monthly amount within the policy's bound (O1: the credit limit
+        of C3 is this amount times the credit multiple)."""
+        amount = to_decimal(value, field)
+        if amount > policy.max_monthly_amount:
+            raise RuleViolationError(
+                "O1", f"{field}: {amount} is above the highest monthly amount "
+                f"{policy.max_monthly_amount}", field=field,
+            )
+        return amount
 
     @command
     def change_tier(
@@ -383,6 +421,11 @@ class ChannelLedger(Application[UUID]):
                 "kind: one of violation, bad_debt, dispute", field="kind"
             ) from None
         occurred_on = occurred_on or self.clock()
+        if len(dealer.incidents) >= limits.MAX_INCIDENTS:
+            raise RuleViolationError(
+                "O1", f"the dealer's record holds {limits.MAX_INCIDENTS} incidents, the most a "
+                "credit evaluation (C2) can carry", field="kind",
+            )
         dealer.record_incident(incident_kind, occurred_on, note)
         credit = self._rated_credit_line(str(dealer.id))
         if credit is not None:
@@ -432,18 +475,42 @@ class ChannelLedger(Application[UUID]):
     def publish_price_list(
         self, effective_from: date, items: list[dict[str, Any]]
     ) -> Done[PriceListVersion]:
-        price_list = self.get_price_list()
+        """P1/P2: a new version. One of more than `limits.PRICE_ITEMS_PER_EVENT` items is recorded
+        part by part, a save each, and is in force only once its last part is recorded; a retry
+        after a conflict records only the parts still missing."""
+        if not isinstance(items, list) or len(items) > limits.MAX_PRICE_ITEMS:
+            raise InvalidInputError(
+                f"items: a price-list version holds at most {limits.MAX_PRICE_ITEMS} items",
+                field="items",
+            )
         policy = self.policy.in_force(effective_from)
         parsed = [
             {
                 "sku": item.get("sku", ""),
                 "name": item.get("name", ""),
-                "list_price": to_decimal(item.get("list_price"), f"items[{i}].list_price"),
-                "floor_price": to_decimal(item.get("floor_price"), f"items[{i}].floor_price"),
+                "list_price": limits.to_money(
+                    item.get("list_price"), f"items[{i}].list_price", signed=True
+                ),
+                "floor_price": limits.to_money(
+                    item.get("floor_price"), f"items[{i}].floor_price", signed=True
+                ),
             }
             for i, item in enumerate(items)
         ]
-        price_list.publish(effective_from, parsed, policy.discounts, policy.id)
+        records = price_items(parsed, policy.discounts, policy.max_list_price)
+        size = limits.PRICE_ITEMS_PER_EVENT
+        parts = [records[i:i + size] for i in range(0, len(records), size)]
+        price_list = self.get_price_list()
+        if len(parts) == 1:
+            price_list.publish(effective_from, records, policy.id)
+        else:
+            publication = publication_id(effective_from, policy.id, records)
+            for number, part in enumerate(parts[:-1]):
+                if price_list.stage(publication, number, part):
+                    self._save(price_list)
+            price_list.publish_staged(
+                effective_from, publication, len(parts) - 1, parts[-1], policy.id
+            )
         position = self._save(price_list)
         version = price_list.version_on(effective_from)
         assert version is not None
@@ -504,7 +571,9 @@ class ChannelLedger(Application[UUID]):
             raise RuleViolationError(
                 "P4", f"no price list is in force on {order_date}", field="order_date"
             )
-        priced, approvals = price_lines(lines, version, dealer.tier)
+        priced, approvals = price_lines(
+            lines, version, dealer.tier, self.policy.in_force(order_date).orders
+        )
         if ship_to_region != dealer.region:
             approvals.append(
                 {
@@ -513,7 +582,7 @@ class ChannelLedger(Application[UUID]):
                     f"{dealer.region}",
                 }
             )
-        total = sum((line["amount"] for line in priced), Decimal("0.00"))
+        total = order_total(priced)
         order = Order(
             dealer_id=dealer_key,
             client_ref=client_ref,
@@ -648,7 +717,8 @@ class ChannelLedger(Application[UUID]):
         calendar = self._calendar()
         calendar.check_open(returned_on, "returned_on")
         outstanding_before = order.outstanding
-        value = order.return_lines(returned_on, lines)
+        max_lines = self.policy.in_force(order.order_date).orders.max_lines
+        value = order.return_lines(returned_on, lines, max_lines)
         credit = None
         if order.payment == Payment.CREDIT and outstanding_before > 0:
             credit = self._credit_line(order.dealer_id)
@@ -693,9 +763,14 @@ class ChannelLedger(Application[UUID]):
         """S3: a draw at cost value within the pool's balance."""
         pool_key = pool if pool == NATIONAL_POOL else str(self.get_dealer(pool).id)
         target = self.get_pool(pool_key)
-        target.draw(
-            drawn_on or self.clock(), part, to_whole(qty, "qty"), to_decimal(value, "value")
-        )
+        drawn_on = drawn_on or self.clock()
+        units = to_whole(qty, "qty")
+        max_qty = self.policy.in_force(drawn_on).max_draw_qty
+        if units > max_qty:
+            raise RuleViolationError(
+                "O1", f"qty: a draw holds at most {max_qty} units ({units} given)", field="qty"
+            )
+        target.draw(drawn_on, part, units, limits.to_money(value, "value", signed=True))
         return Done(target, self._save(target))
 
     @command
@@ -813,7 +888,7 @@ class ChannelLedger(Application[UUID]):
         slip.resolve(
             int(dispute),
             bool(accept),
-            None if amount is None else to_decimal(amount, "amount"),
+            None if amount is None else limits.to_money(amount, "amount", signed=True),
             note,
             resolved_on,
             str(month),

@@ -14,6 +14,7 @@ from typing import Any
 from eventsourcing.persistence import Notification
 
 from domain.errors import ChannelError, RuleViolationError
+from domain.limits import MAX_QTY
 from domain.policy import PolicyBook
 from domain.values import Month, Tier
 from infra.persistence import parse_database_url
@@ -50,6 +51,13 @@ def policy_with(**changes: Any) -> PolicyBook:
     """The default policy with fields of its (single) version replaced, e.g.
     `policy_with(seats={Tier.A: 2, Tier.AA: 3})` for fast seat-limit tests."""
     return PolicyBook([dataclasses.replace(v, **changes) for v in POLICY.versions])
+
+
+# Scenarios that count money in units of one yuan ("UNIT" at 1.00) sell hundreds of thousands of
+# units on one line; O1's bound of a line is not their subject, so they run with its ceiling.
+UNIT_POLICY: PolicyBook = policy_with(
+    orders=dataclasses.replace(POLICY.versions[0].orders, max_qty=MAX_QTY)
+)
 
 
 def small_seats(a: int = 2, aa: int = 3) -> PolicyBook:

@@ -11,11 +11,8 @@ from typing import Any
 from marshmallow import ValidationError, fields
 
 from domain.errors import InvalidInputError
+from domain.limits import FIRST_DAY, LAST_DAY
 from domain.values import Month, Week, money, parse_period
-
-# Business dates stay where date arithmetic (terms, due dates, month ends) is representable.
-FIRST_DAY = date(1900, 1, 1)
-LAST_DAY = date(2999, 12, 31)
 
 MONEY_IN = r"^\d{1,12}(\.\d{1,2})?$"
 MONEY_OUT = r"^-?\d+\.\d{2}$"

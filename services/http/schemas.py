@@ -5,6 +5,13 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from domain.limits import (
+    MAX_FORECAST_MONTHS,
+    MAX_ORDER_LINES,
+    MAX_PRICE_ITEMS,
+    MAX_QTY,
+    MAX_TERM_MONTHS,
+)
 from infra.envelope import PolicyTermsSchema
 from services.http.fields import (
     Amount,
@@ -118,14 +125,16 @@ class DraftAgreementSchema(Schema):
 
 class ForecastSchema(Schema):
     months = fields.List(
-        fields.Nested(ForecastMonthSchema), required=True, validate=validate.Length(min=1, max=60)
+        fields.Nested(ForecastMonthSchema), required=True,
+        validate=validate.Length(min=1, max=MAX_FORECAST_MONTHS),
     )
 
 
 class FormalAgreementSchema(Schema):
     signed_on = when("signing date")
     monthly_amount = Money(required=True)
-    term_months = Count(required=True, validate=validate.Range(min=1, max=120))
+    # The policy's max_term_months (O1) refuses longer terms; this is the ceiling it stays within.
+    term_months = Count(required=True, validate=validate.Range(min=1, max=MAX_TERM_MONTHS))
 
 
 class TierChangeSchema(Schema):
@@ -177,7 +186,7 @@ class PoolSchema(Schema):
 class DrawSchema(Schema):
     drawn_on = when("date of the draw")
     part = Text(required=True, validate=validate.Length(min=1, max=200))
-    qty = Count(required=True, validate=validate.Range(min=1, max=1_000_000))
+    qty = Count(required=True, validate=validate.Range(min=1, max=MAX_QTY))
     value = Money(required=True, metadata={"description": "cost value of the parts drawn"})
 
 
@@ -194,7 +203,7 @@ class PriceListPublishSchema(Schema):
     effective_from = BusinessDate(required=True)
     items = fields.List(
         fields.Nested(PriceItemInSchema), required=True,
-        validate=validate.Length(min=1, max=10_000),
+        validate=validate.Length(min=1, max=MAX_PRICE_ITEMS),
     )
 
 
@@ -227,8 +236,10 @@ class PriceListQuerySchema(Schema):
 # --- orders (O) --------------------------------------------------------------------------------
 
 class OrderLineInSchema(Schema):
+    # The bounds of the policy in force on the order date (O1: max_qty, max_lines, max_total)
+    # refuse with 409 naming the field; the schema keeps the structural ceilings they stay within.
     sku = Text(required=True, validate=validate.Length(min=1, max=64))
-    qty = Count(required=True, validate=validate.Range(min=1, max=1_000_000))
+    qty = Count(required=True, validate=validate.Range(min=1, max=MAX_QTY))
     unit_price = Money(
         load_default=None,
         metadata={"description": "asked price; default the dealer's tier price (P3)"},
@@ -245,7 +256,8 @@ class OrderCreateSchema(Schema):
     ship_to_region = Text(required=True, validate=REGIONS_TEXT)
     payment = fields.String(required=True, validate=validate.OneOf(("prepaid", "credit")))
     lines = fields.List(
-        fields.Nested(OrderLineInSchema), required=True, validate=validate.Length(min=1, max=500)
+        fields.Nested(OrderLineInSchema), required=True,
+        validate=validate.Length(min=1, max=MAX_ORDER_LINES),
     )
 
 
@@ -371,13 +383,14 @@ class PaymentSchema(Schema):
 
 class ReturnLineInSchema(Schema):
     sku = Text(required=True, validate=validate.Length(min=1, max=64))
-    qty = Count(required=True, validate=validate.Range(min=1, max=1_000_000))
+    qty = Count(required=True, validate=validate.Range(min=1, max=MAX_QTY))
 
 
 class ReturnSchema(Schema):
     returned_on = when("return date")
     lines = fields.List(
-        fields.Nested(ReturnLineInSchema), required=True, validate=validate.Length(min=1, max=500)
+        fields.Nested(ReturnLineInSchema), required=True,
+        validate=validate.Length(min=1, max=MAX_ORDER_LINES),
     )
 
 

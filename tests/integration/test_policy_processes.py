@@ -50,11 +50,12 @@ def seed_july(url: str) -> str:
         app.sign_draft_agreement(dealer_id, D("2026-03-03"))
         app.submit_forecast(dealer_id, [("2026-07", "100000"), ("2026-08", "100000"), ("2026-09", "1")])
         app.sign_formal_agreement(dealer_id, D("2026-03-04"), "100000", 12)
-        order = app.place_order(dealer_id, "july", D("2026-07-10"), "east", "prepaid",
-                                [{"sku": "UNIT", "qty": 150_000, "unit_price": "1.00"}]).value
-        app.record_payment(str(order.id), D("2026-07-10"), order.total)
-        app.ship_order(str(order.id), D("2026-07-10"))
-        app.deliver_order(str(order.id), D("2026-07-10"))
+        for ref, units in (("july-a", 100_000), ("july-b", 50_000)):  # O1: ≤ 100,000 a line
+            order = app.place_order(dealer_id, ref, D("2026-07-10"), "east", "prepaid",
+                                    [{"sku": "UNIT", "qty": units, "unit_price": "1.00"}]).value
+            app.record_payment(str(order.id), D("2026-07-10"), order.total)
+            app.ship_order(str(order.id), D("2026-07-10"))
+            app.deliver_order(str(order.id), D("2026-07-10"))
         rt.refresh()
     finally:
         rt.close()

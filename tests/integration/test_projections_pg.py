@@ -26,7 +26,7 @@ from projections.projection import SOURCE, ChannelProjection, catch_up
 from projections.schema import dump
 from projections.views import ChannelView
 from services.runtime import PostgresRuntime, Runtime, build_runtime, postgres_view
-from tests.builders import POLICY, app_for_url
+from tests.builders import UNIT_POLICY, app_for_url
 from tests.unit.test_projection import World, fresh_view, read
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -35,7 +35,7 @@ D = date.fromisoformat
 
 def runtime(url: str, *, lead: bool, wait: float = 20.0) -> PostgresRuntime:
     settings = replace(Settings().with_database(url), CHANNEL_READ_WAIT=wait)
-    rt = build_runtime(settings, initial_policy=POLICY, clock=lambda: date(2026, 7, 31), lead=lead)
+    rt = build_runtime(settings, initial_policy=UNIT_POLICY, clock=lambda: date(2026, 7, 31), lead=lead)
     assert isinstance(rt, PostgresRuntime)
     return rt
 
@@ -201,7 +201,9 @@ def test_two_feeders_at_once_apply_each_event_exactly_once(pg_url: str) -> None:
 
 
 def test_runtime_type_is_embedded_on_sqlite(tmp_path: Path) -> None:
-    rt: Runtime = build_runtime(Settings().with_database(f"sqlite:///{tmp_path}/x.db"), initial_policy=POLICY)
+    rt: Runtime = build_runtime(
+        Settings().with_database(f"sqlite:///{tmp_path}/x.db"), initial_policy=UNIT_POLICY
+    )
     try:
         assert not isinstance(rt, PostgresRuntime)
         rt.sync(None)

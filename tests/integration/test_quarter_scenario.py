@@ -31,10 +31,10 @@ from domain.values import Tier
 from infra.settings import Settings
 from services.application import Done
 from services.runtime import Runtime, build_runtime
-from tests.builders import POLICY
+from tests.builders import UNIT_POLICY
 
 D = date.fromisoformat
-V1 = POLICY.versions[0]
+V1 = UNIT_POLICY.versions[0]
 V2 = dataclasses.replace(
     V1,
     id="2026.2",

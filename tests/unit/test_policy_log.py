@@ -138,9 +138,11 @@ def july() -> Iterator[Runtime]:
     app.sign_draft_agreement(dealer_id, D("2026-03-03"))
     app.submit_forecast(dealer_id, [("2026-07", "100000"), ("2026-08", "100000"), ("2026-09", "100000")])
     app.sign_formal_agreement(dealer_id, D("2026-03-04"), "100000", 12)
-    for month, units in (("2026-06", 200_000), ("2026-07", 150_000)):
+    sales = (("2026-06", "a", 100_000), ("2026-06", "b", 100_000),
+             ("2026-07", "a", 100_000), ("2026-07", "b", 50_000))
+    for month, ref, units in sales:  # lines of at most 100,000 units (O1)
         order = app.place_order(
-            dealer_id, f"o-{month}", D(f"{month}-10"), "east", "prepaid",
+            dealer_id, f"o-{month}-{ref}", D(f"{month}-10"), "east", "prepaid",
             [{"sku": "UNIT", "qty": units, "unit_price": "1.00"}],
         ).value
         app.record_payment(str(order.id), D(f"{month}-10"), order.total)

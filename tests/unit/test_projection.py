@@ -28,7 +28,7 @@ from projections.schema import dump
 from projections.views import ChannelView, SQLiteChannelView
 from services.process_managers import PeriodCloseManager
 from services.runtime import Runtime, build_runtime
-from tests.builders import POLICY
+from tests.builders import POLICY, UNIT_POLICY
 
 D = date.fromisoformat
 UNIT = [{"sku": "UNIT", "name": "one yuan", "list_price": "1.00", "floor_price": "0.50"}]
@@ -43,7 +43,7 @@ DEALERS = [
 def new_runtime() -> Runtime:
     return build_runtime(
         Settings().with_database("sqlite:///:memory:"),
-        initial_policy=POLICY,
+        initial_policy=UNIT_POLICY,
         clock=lambda: date(2026, 12, 31),
     )
 

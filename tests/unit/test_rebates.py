@@ -25,7 +25,7 @@ from domain.values import Month, Quarter, Tier
 from infra.settings import Settings
 from projections.sentences import rebate_why
 from services.runtime import Runtime, build_runtime
-from tests.builders import POLICY
+from tests.builders import POLICY, UNIT_POLICY
 
 D = date.fromisoformat
 UNIT = [{"sku": "UNIT", "name": "one yuan", "list_price": "1.00", "floor_price": "0.50"}]
@@ -201,7 +201,8 @@ def test_r7_the_sentence_is_rendered_from_the_lines_figures(line: dict[str, Any]
 @pytest.fixture
 def runtime() -> Iterator[Runtime]:
     rt = build_runtime(
-        Settings().with_database("sqlite:///:memory:"), initial_policy=POLICY, clock=lambda: date(2026, 7, 15)
+        Settings().with_database("sqlite:///:memory:"), initial_policy=UNIT_POLICY,
+        clock=lambda: date(2026, 7, 15),
     )
     yield rt
     rt.close()

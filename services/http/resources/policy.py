@@ -38,7 +38,9 @@ class Policy(MethodView):
         Every figure from that day on reads it, whichever process computes it. The same version
         sent again writes nothing; a later version for the same day replaces the earlier one.
         """
-        version = version_from_terms(body["id"], body["effective_from"], body["terms"])
+        version = version_from_terms(
+            body["id"], body["effective_from"], body["terms"], recorded=False
+        )
         app = ledger()
         done = app.publish_policy(version, body["note"])
         synced(done)
