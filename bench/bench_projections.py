@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -15,7 +14,14 @@ from decimal import Decimal
 
 from eventsourcing.projection import ProjectionRunner
 
-from bench.common import Rate, postgres_base_url, print_comparison, scratch_schema, server_version
+from bench.common import (
+    Rate,
+    peak_rss_mb,
+    postgres_base_url,
+    print_comparison,
+    scratch_schema,
+    server_version,
+)
 from domain.order import Order, price_lines
 from domain.values import Tier
 from infra.persistence import parse_database_url
@@ -155,11 +161,6 @@ def runner_rate(app: ChannelLedger, env: dict[str, str], view: PostgresChannelVi
     return Rate("ProjectionRunner, event by event (events)", count, seconds)
 
 
-def _rss_mb() -> float:
-    """Peak resident set size of this process so far, in MB (Linux reports kB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def child(kind: str, url: str, until: int, batch: int) -> dict[str, float]:
     """In a fresh process: a catch-up of positions 1..`until` into an empty read model (a scratch
     schema), or the library's raw read-and-decode of the same events; its peak RSS."""
@@ -186,7 +187,7 @@ def child(kind: str, url: str, until: int, batch: int) -> dict[str, float]:
         seconds = time.perf_counter() - start
     finally:
         app.close()
-    return {"events": count, "seconds": seconds, "rss_mb": _rss_mb()}
+    return {"events": count, "seconds": seconds, "rss_mb": peak_rss_mb()}
 
 
 def run_child(kind: str, url: str, until: int, batch: int) -> dict[str, float]:
