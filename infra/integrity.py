@@ -10,9 +10,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from eventsourcing.persistence import ApplicationRecorder, Notification
-from eventsourcing.postgres import PostgresApplicationRecorder
-from eventsourcing.sqlite import SQLiteApplicationRecorder
-from psycopg.sql import SQL, Identifier
+
+from infra import reads
 
 BATCH = 1000
 DIGEST_SIZE = 32  # sha256
@@ -23,8 +22,6 @@ SEAL_PART = 500
 # A slip carries its evidence in its own Issued event up to this many events; a bigger dealer's
 # evidence goes into SlipEvidence parts of SEAL_PART each, so no slip event grows with its month.
 EVIDENCE_INLINE = SEAL_PART
-# Positions per query when reading scattered events (well inside SQLite's parameter limit).
-POSITIONS_PER_QUERY = 500
 
 
 def event_digest(n: Notification) -> bytes:
@@ -144,59 +141,8 @@ def read_positions(recorder: ApplicationRecorder, positions: Iterable[int]) -> I
     checks, is read in a handful of queries, not one per event); a position with no event is
     skipped."""
     ordered = sorted(set(positions))
-    for i in range(0, len(ordered), POSITIONS_PER_QUERY):
-        yield from _select_at(recorder, ordered[i:i + POSITIONS_PER_QUERY])
-
-
-def _select_at(recorder: ApplicationRecorder, ids: list[int]) -> Sequence[Notification]:
-    """The library selects notifications by range only; a set of positions is one statement on
-    its PostgreSQL and SQLite tables, built as its `select_notifications` builds its rows (the
-    digest must not depend on how the event was read)."""
-    if isinstance(recorder, PostgresApplicationRecorder):
-        statement = SQL(
-            "SELECT notification_id, originator_id, originator_version, topic, state FROM {}.{} "
-            "WHERE notification_id = ANY(%s) ORDER BY notification_id"
-        ).format(Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
-        with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(statement, (ids,))
-            return [
-                Notification(
-                    id=row["notification_id"],
-                    originator_id=row["originator_id"],
-                    originator_version=row["originator_version"],
-                    topic=row["topic"],
-                    state=bytes(row["state"]),
-                )
-                for row in curs.fetchall()
-            ]
-    if isinstance(recorder, SQLiteApplicationRecorder):
-        marks = ",".join("?" for _ in ids)
-        with recorder.datastore.transaction(commit=False) as c:
-            c.execute(
-                "SELECT rowid, originator_id, originator_version, topic, state FROM "
-                f"{recorder.events_table_name} WHERE rowid IN ({marks}) ORDER BY rowid",
-                ids,
-            )
-            return [
-                Notification(
-                    id=row["rowid"],
-                    originator_id=recorder.convert_originator_id(row["originator_id"]),
-                    originator_version=row["originator_version"],
-                    topic=row["topic"],
-                    state=row["state"],
-                )
-                for row in c.fetchall()
-            ]
-    # Any other recorder: runs of consecutive positions through the library's range selection.
-    found: list[Notification] = []
-    i = 0
-    while i < len(ids):
-        j = i
-        while j + 1 < len(ids) and ids[j + 1] == ids[j] + 1:
-            j += 1
-        found.extend(read_range(recorder, ids[i], ids[j]))
-        i = j + 1
-    return found
+    for i in range(0, len(ordered), reads.CHUNK):
+        yield from reads.select_at(recorder, ordered[i:i + reads.CHUNK])
 
 
 def digests_at(recorder: ApplicationRecorder, positions: Iterable[int]) -> dict[int, bytes]:

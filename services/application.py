@@ -18,7 +18,6 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, OperationalError, RecordConflictError
-from eventsourcing.utils import get_topic
 
 from domain.credit import CreditLine, rate_dealer
 from domain.dealer import Dealer, IncidentKind
@@ -34,7 +33,7 @@ from domain.roster import Roster
 from domain.slip_evidence import SlipEvidence
 from domain.spare_parts import SparePartsPool
 from domain.values import Month, Payment, Tier, to_decimal, to_whole
-from infra import integrity, transcodings
+from infra import integrity, reads, transcodings
 from infra.policy_file import DEFAULT_POLICY_FILE, default_policy
 
 P = ParamSpec("P")
@@ -167,19 +166,6 @@ class ChannelLedger(Application[UUID]):
         if batch:
             last = self._save(*batch, read=guard)
         return last
-
-    def _written_after(self, position: int, *created: tuple[type[Aggregate], str]) -> set[UUID]:
-        """The aggregates created after `position` by these (class, creation event name) (read by
-        topic from there on): what an interrupted follow-up of a close wrote already."""
-        topics = [get_topic(getattr(cls, name)) for cls, name in created]
-        found: set[UUID] = set()
-        start = position + 1
-        while True:
-            batch = self.recorder.select_notifications(start=start, limit=1000, topics=topics)
-            if not batch:
-                return found
-            found.update(UUID(str(n.originator_id)) for n in batch)
-            start = batch[-1].id + 1
 
     def _get(self, cls: type[A], aggregate_id: object, what: str) -> A:
         try:
@@ -805,32 +791,38 @@ class ChannelLedger(Application[UUID]):
     ) -> Done[list[RebateSlip]]:
         """R5: the close's process manager issues one slip per dealer ({dealer_id, lines, and the
         log positions of the events behind it as `evidence`}), in bounded saves. A slip that
-        exists already is left as it is (replay, restart, a crash between two saves): the slips
-        and their evidence parts of a close are written after its position, and read back from
-        there."""
+        exists already is left as it is (replay, restart, a crash between two saves), and so is
+        an evidence part: a slip's evidence is fixed by the close's position."""
         Month.parse(period, "period")
-        written = self._written_after(
-            close_position, (RebateSlip, "Issued"), (SlipEvidence, "Recorded")
-        )
-        todo = [
-            s for s in slips
-            if RebateSlip.create_id(str(s["dealer_id"]), period) not in written
-        ]
+        ids = {str(s["dealer_id"]): RebateSlip.create_id(str(s["dealer_id"]), period)
+               for s in slips}
+        stored = reads.existing(self.recorder, ids.values())  # one statement, not one per dealer
+        todo = [s for s in slips if ids[str(s["dealer_id"])] not in stored]
         # Audit: the digests of the stored events behind every slip (R7), read in one pass for
         # all of them rather than a query chain per dealer.
         digests = integrity.digests_at(
             self.recorder, (p for s in todo for p in s.get("evidence", ()))
         )
+        evidence = {
+            str(s["dealer_id"]): integrity.evidence_of([
+                (p, digests[p]) for p in sorted({int(p) for p in s.get("evidence", ())})
+                if p in digests
+            ])
+            for s in todo
+        }
+        parts_stored = reads.existing(self.recorder, (
+            SlipEvidence.create_id(str(ids[dealer_id]), k)
+            for dealer_id, sealed in evidence.items() for k in range(len(sealed.parts))
+        ))
         new: list[RebateSlip] = []
 
         def aggregates() -> Iterator[Aggregate]:
             for slip in todo:
                 dealer_id = str(slip["dealer_id"])
-                slip_id = str(RebateSlip.create_id(dealer_id, period))
-                positions = sorted({int(p) for p in slip.get("evidence", ())})
-                sealed = integrity.evidence_of([(p, digests[p]) for p in positions if p in digests])
+                slip_id = str(ids[dealer_id])
+                sealed = evidence[dealer_id]
                 for k, part in enumerate(sealed.parts):
-                    if SlipEvidence.create_id(slip_id, k) not in written:
+                    if SlipEvidence.create_id(slip_id, k) not in parts_stored:
                         yield SlipEvidence(
                             slip_id=slip_id, dealer_id=dealer_id, part=k,
                             parts=len(sealed.parts), positions=part.positions,

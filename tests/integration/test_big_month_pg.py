@@ -16,7 +16,6 @@ import pytest
 
 from domain.order import Order, price_lines
 from domain.rebate_slip import RebateSlip
-from domain.values import Tier
 from infra import integrity
 from infra.settings import load
 from services.application import ChannelLedger
