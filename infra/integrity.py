@@ -15,10 +15,11 @@ from infra import reads
 
 BATCH = 1000
 DIGEST_SIZE = 32  # sha256
-# Events per seal part: a part (base64 digests) stays near 21 kB, a small event and a small Kafka
-# message, however many events a month holds. A month of 250,000 events has 500 parts, which the
-# close saves a bounded batch at a time.
-SEAL_PART = 500
+# Events per seal part: a part (base64 digests) stays near 4.4 kB, an event as small as an order's,
+# however many events a month holds; a batch of them read by a catch-up or a replay is no bigger
+# than a batch of orders. A month of 250,000 events has 2,500 parts, which the close saves a
+# bounded batch at a time.
+SEAL_PART = 100
 # A slip carries its evidence in its own Issued event up to this many events; a bigger dealer's
 # evidence goes into SlipEvidence parts of SEAL_PART each, so no slip event grows with its month.
 EVIDENCE_INLINE = SEAL_PART
