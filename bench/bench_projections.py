@@ -1,16 +1,27 @@
 """Projection catch-up on PostgreSQL: events per second into all read models, next to the
-library's own read-and-decode rate of the same stored events, in the same run."""
+library's own read-and-decode rate of the same stored events, in the same run; then the peak RSS of
+a catch-up of a short and of a long backlog, each in a fresh process."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
+import sys
 import time
 from datetime import date, timedelta
 from decimal import Decimal
 
 from eventsourcing.projection import ProjectionRunner
 
-from bench.common import Rate, postgres_base_url, print_comparison, scratch_schema, server_version
+from bench.common import (
+    Rate,
+    peak_rss_mb,
+    postgres_base_url,
+    print_comparison,
+    scratch_schema,
+    server_version,
+)
 from domain.order import Order, price_lines
 from domain.values import Tier
 from infra.persistence import parse_database_url
@@ -20,6 +31,7 @@ from projections.schema import TABLES
 from projections.sql import PREFIX
 from projections.views import PostgresChannelView
 from services.application import ChannelLedger
+from services.audit import scratch as scratch_area
 from services.bootstrap import build_application
 from services.runtime import postgres_view
 
@@ -48,24 +60,28 @@ def dealers(app: ChannelLedger, count: int) -> list[tuple[str, str, Tier]]:
     return made
 
 
-def orders(app: ChannelLedger, events: int, parties: list[tuple[str, str, Tier]]) -> None:
-    """Orders placed, confirmed, paid, shipped and delivered (every tenth with a return), built
-    as aggregates and saved many at a time, until the log holds `events` events; then the
-    closes of April, May and June."""
-    version = app.price_list_on(FIRST_DAY)
+def orders(
+    app: ChannelLedger, events: int, parties: list[tuple[str, str, Tier]], *, first_day: date = FIRST_DAY,
+    prefix: str = "b",
+) -> None:
+    """Orders placed, confirmed, paid, shipped and delivered (every tenth with a return) over the
+    91 days from `first_day`, built as aggregates and saved many at a time, until the log holds
+    `events` events."""
+    version = app.price_list_on(first_day)
     assert version is not None
     pending: list[Order] = []
     written = app.recorder.max_notification_id() or 0
+    start = written
     i = 0
     while written < events - 10:
         dealer_id, region, tier = parties[i % len(parties)]
-        day = FIRST_DAY + timedelta(days=(i * 91) // max(events // 5, 1) % 91)
+        day = first_day + timedelta(days=(i * 91) // max((events - start) // 5, 1) % 91)
         lines, _ = price_lines(
             [{"sku": "ROUTER", "qty": 1 + i % 4}, {"sku": "SWITCH", "qty": 2}], version, tier
         )
         order = Order(
             dealer_id=dealer_id,
-            client_ref=f"b{i}",
+            client_ref=f"{prefix}{i}",
             order_date=day,
             ship_to_region=region,
             payment="prepaid",
@@ -89,8 +105,18 @@ def orders(app: ChannelLedger, events: int, parties: list[tuple[str, str, Tier]]
             pending = []
     if pending:
         app.save(*pending)
+
+
+def close_quarter(app: ChannelLedger) -> list[tuple[str, float, int]]:
+    """The closes of April, May and June: (month, seconds, events it sealed)."""
+    timings = []
     for month, closed_on in (("2026-04", "2026-05-01"), ("2026-05", "2026-06-01"), ("2026-06", "2026-07-01")):
-        app.close_period(month, date.fromisoformat(closed_on))
+        start = time.perf_counter()
+        calendar = app.close_period(month, date.fromisoformat(closed_on)).value
+        close = calendar.closes[-1]
+        sealed = int(str(close["covers_to"])) - int(str(close["covers_from"])) + 1
+        timings.append((month, time.perf_counter() - start, sealed))
+    return timings
 
 
 def read_and_decode(app: ChannelLedger, batch: int) -> Rate:
@@ -135,6 +161,45 @@ def runner_rate(app: ChannelLedger, env: dict[str, str], view: PostgresChannelVi
     return Rate("ProjectionRunner, event by event (events)", count, seconds)
 
 
+def child(kind: str, url: str, until: int, batch: int) -> dict[str, float]:
+    """In a fresh process: a catch-up of positions 1..`until` into an empty read model (a scratch
+    schema), or the library's raw read-and-decode of the same events; its peak RSS."""
+    app = build_application(Settings().with_database(url), open_policy=False)
+    try:
+        start = time.perf_counter()
+        if kind == "raw":
+            count = 0
+            last = 0
+            while last < until:
+                notifications = app.recorder.select_notifications(start=last + 1, limit=batch, stop=until)
+                if not notifications:
+                    break
+                for n in notifications:
+                    app.mapper.to_domain_event(n)
+                count += len(notifications)
+                last = notifications[-1].id
+        else:
+            area = scratch_area.create(parse_database_url(url))
+            try:
+                count = catch_up(app, ChannelProjection(area.view), batch_size=batch, stop=until)
+            finally:
+                area.drop()
+        seconds = time.perf_counter() - start
+    finally:
+        app.close()
+    return {"events": count, "seconds": seconds, "rss_mb": peak_rss_mb()}
+
+
+def run_child(kind: str, url: str, until: int, batch: int) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, "-m", "bench", "projections", "--child", kind, "--database", url,
+         "--events", str(until), "--batch", str(batch)],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=200_000, help="events in the log")
@@ -143,8 +208,17 @@ def main() -> None:
     parser.add_argument(
         "--runner-events", type=int, default=20_000, help="events projected by the ProjectionRunner (0: skip)"
     )
+    parser.add_argument("--rss-small", type=int, default=25_000,
+                        help="the short backlog whose catch-up's peak RSS is measured")
+    parser.add_argument("--rss-large", type=int, default=250_000,
+                        help="the long backlog (0: skip the RSS figures)")
     parser.add_argument("--database", help="a PostgreSQL base URL (default: as the tests find it)")
+    parser.add_argument("--child", choices=("catch-up", "raw"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+
+    if args.child:
+        print(json.dumps(child(args.child, args.database, args.events, args.batch)))
+        return
 
     with postgres_base_url(args.database) as base, scratch_schema(base, "benchproj") as url:
         settings = Settings().with_database(url)
@@ -153,12 +227,18 @@ def main() -> None:
         try:
             started = time.perf_counter()
             app.publish_price_list(date(2026, 3, 1), ITEMS)
-            orders(app, args.events, dealers(app, args.dealers))
+            parties = dealers(app, args.dealers)
+            orders(app, args.events, parties)
+            written = time.perf_counter() - started
+            closes = close_quarter(app)
             stored = app.recorder.max_notification_id() or 0
             print(
-                f"PostgreSQL {server_version(url)}; {stored:,} stored events written in "
-                f"{time.perf_counter() - started:.0f} s\n"
+                f"PostgreSQL {server_version(url)}; {stored:,} stored events written in {written:.0f} s"
             )
+            for month, seconds, sealed in closes:
+                print(f"{'close of ' + month + ', ' + format(sealed, ',') + ' events sealed':<44} "
+                      f"{seconds:>10.2f} s")
+            print()
 
             baseline = read_and_decode(app, args.batch)
             view = postgres_view(env)
@@ -167,7 +247,7 @@ def main() -> None:
             applied = catch_up(app, projection, batch_size=args.batch)
             figure = Rate(
                 f"catch-up into all read models, {args.batch}/txn (events)",
-                len(applied),
+                applied,
                 time.perf_counter() - start,
             )
             assert view.max_tracking_id(SOURCE) == stored
@@ -177,6 +257,21 @@ def main() -> None:
                 print()
                 print_comparison(runner_rate(app, env, view, count), baseline, label="runner ÷ read+decode")
             view.datastore.close()
+
+            if args.rss_large:
+                # A longer log for the memory figures: more orders, in the next quarter.
+                orders(app, args.rss_large + 10, parties, first_day=date(2026, 7, 1), prefix="r")
+                head = app.recorder.max_notification_id() or 0
+                small = run_child("catch-up", url, min(args.rss_small, head), args.batch)
+                large = run_child("catch-up", url, min(args.rss_large, head), args.batch)
+                raw = run_child("raw", url, min(args.rss_large, head), args.batch)
+                print()
+                for label, result in ((f"catch-up of {small['events']:,.0f} events", small),
+                                      (f"catch-up of {large['events']:,.0f} events", large),
+                                      (f"raw read-and-decode of {raw['events']:,.0f}", raw)):
+                    print(f"{'peak RSS, ' + label:<44} {result['rss_mb']:>10,.1f} MB")
+                ratio_label = f"ratio RSS {large['events']:,.0f} ÷ {small['events']:,.0f}"
+                print(f"{ratio_label:<44} {large['rss_mb'] / small['rss_mb']:>10.3f}")
         finally:
             app.close()
 

@@ -6,7 +6,6 @@ import argparse
 import json
 import os
 import random
-import resource
 import subprocess
 import sys
 import time
@@ -16,7 +15,14 @@ from typing import Any
 
 import psycopg
 
-from bench.common import Rate, postgres_base_url, print_comparison, scratch_schema, server_version
+from bench.common import (
+    Rate,
+    peak_rss_mb,
+    postgres_base_url,
+    print_comparison,
+    scratch_schema,
+    server_version,
+)
 from domain.order import Order, price_lines
 from domain.values import Tier
 from infra.persistence import parse_database_url
@@ -30,11 +36,6 @@ from tests.builders import app_for_url, onboard, publish_prices
 EVENTS_TABLE = "channelledger_events"
 SKUS = ("ROUTER", "SWITCH")
 FIRST_DAY = date(2026, 2, 2)
-
-
-def _rss_mb() -> float:
-    """Peak resident set size of this process so far, in MB (Linux reports kB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 # --- the history --------------------------------------------------------------------------------
@@ -116,7 +117,7 @@ def child_raw(url: str, until: int, batch: int) -> dict[str, Any]:
         seconds = time.perf_counter() - start
     finally:
         app.close()
-    return {"events": count, "seconds": seconds, "rss_mb": _rss_mb()}
+    return {"events": count, "seconds": seconds, "rss_mb": peak_rss_mb()}
 
 
 def child_replay(url: str, until: int, batch: int) -> dict[str, Any]:
@@ -138,7 +139,7 @@ def child_replay(url: str, until: int, batch: int) -> dict[str, Any]:
         area.drop()
         app.close()
     return {"events": count, "seconds": seconds, "compare_seconds": compared, "rows": rows,
-            "rss_mb": _rss_mb()}
+            "rss_mb": peak_rss_mb()}
 
 
 def run_child(kind: str, url: str, until: int, batch: int) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -94,6 +95,20 @@ def raw_insert_commit(schema_url: str, count: int) -> Rate:
     return rate
 
 
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far, in MB. Linux's VmHWM belongs to the
+    process's own address space; `ru_maxrss` would carry over the RSS of the parent that forked a
+    benchmark's child, which hides the child's own figure under a bigger parent's."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def server_version(schema_url: str) -> str:
     with connect(schema_url, autocommit=True) as conn:
         row = conn.execute("SHOW server_version").fetchone()
@@ -111,6 +126,7 @@ __all__ = [
     "PostgresUnavailable",
     "Rate",
     "measure",
+    "peak_rss_mb",
     "postgres_base_url",
     "print_comparison",
     "raw_insert_commit",

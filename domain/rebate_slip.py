@@ -47,7 +47,9 @@ class RebateSlip(Aggregate):
         self.close_position = close_position
         self.lines = lines
         # Audit: the digests of the events behind the slip (runs of positions, base64 digests) and
-        # their chain hash, which the dealer can keep; `channel audit verify` checks them.
+        # their chain hash, which the dealer can keep; `channel audit verify` checks them. A big
+        # dealer's evidence is not inline (both fields empty, the hash over all of it): it is in
+        # SlipEvidence parts saved before the slip, so that no slip event grows with its month.
         self.evidence_positions = evidence_positions or []
         self.evidence_digests = evidence_digests
         self.evidence_hash = evidence_hash

@@ -1,20 +1,28 @@
-"""The hash chain over the event log that each month close records, and the seal (one digest per
-event) that lets `channel audit verify` name the first event altered, removed or inserted."""
+"""The hash chain over the event log that each month close records, the seal (one digest per
+event) that lets `channel audit verify` name the first event altered, removed or inserted, and
+the evidence a rebate slip seals (the digests of the events behind it)."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 
 from eventsourcing.persistence import ApplicationRecorder, Notification
 
+from infra import reads
+
 BATCH = 1000
 DIGEST_SIZE = 32  # sha256
-# Events per seal part: a part's payload (base64 digests) stays near 43 kB, well inside an event and
-# a Kafka message, however many events a month holds.
-SEAL_PART = 1000
+# Events per seal part: a part (base64 digests) stays near 4.4 kB, an event as small as an order's,
+# however many events a month holds; a batch of them read by a catch-up or a replay is no bigger
+# than a batch of orders. A month of 250,000 events has 2,500 parts, which the close saves a
+# bounded batch at a time.
+SEAL_PART = 100
+# A slip carries its evidence in its own Issued event up to this many events; a bigger dealer's
+# evidence goes into SlipEvidence parts of SEAL_PART each, so no slip event grows with its month.
+EVIDENCE_INLINE = SEAL_PART
 
 
 def event_digest(n: Notification) -> bytes:
@@ -39,6 +47,9 @@ def chain_of_digests(previous: str, digests: Iterable[bytes]) -> str:
     return h.hexdigest()
 
 
+EMPTY_EVIDENCE = chain_of_digests("", ())  # the hash of a slip that rests on no event
+
+
 def read_range(recorder: ApplicationRecorder, first: int, last: int) -> Iterable[Notification]:
     """Stored events with positions first..last, in batches."""
     start = first
@@ -55,8 +66,8 @@ def read_range(recorder: ApplicationRecorder, first: int, last: int) -> Iterable
 
 @dataclass(frozen=True)
 class SealPart:
-    """The digests of up to SEAL_PART consecutive stored events: `positions` as runs
-    [[first, last], ...] (the log may have gaps), `digests` as base64 of the concatenated digests."""
+    """The digests of up to SEAL_PART stored events: `positions` as runs [[first, last], ...]
+    (the log may have gaps), `digests` as base64 of the concatenated digests."""
 
     positions: list[list[int]]
     digests: str
@@ -71,7 +82,7 @@ class SealPart:
             yield position, raw[i * DIGEST_SIZE:(i + 1) * DIGEST_SIZE]
 
 
-def pack(entries: list[tuple[int, bytes]]) -> SealPart:
+def pack(entries: Sequence[tuple[int, bytes]]) -> SealPart:
     runs: list[list[int]] = []
     for position, _ in entries:
         if runs and runs[-1][1] + 1 == position:
@@ -82,40 +93,82 @@ def pack(entries: list[tuple[int, bytes]]) -> SealPart:
     return SealPart(runs, digests)
 
 
+class Sealer:
+    """One pass over a close's range: the seal parts as each fills (the close saves them a bounded
+    batch at a time, so nothing of the month is held in memory or sent in one save), then the
+    chain hash. The parts reproduce the chain hash (so the close authenticates them) and keep one
+    digest per event (so a changed, removed or inserted event can be named)."""
+
+    def __init__(self, previous: str) -> None:
+        self._hash = hashlib.sha256(previous.encode())
+        self._done = False
+        self.count = 0  # parts yielded so far
+
+    def parts(self, notifications: Iterable[Notification]) -> Iterator[SealPart]:
+        pending: list[tuple[int, bytes]] = []
+        for n in notifications:
+            digest = event_digest(n)
+            self._hash.update(digest)
+            pending.append((n.id, digest))
+            if len(pending) == SEAL_PART:
+                self.count += 1
+                yield pack(pending)
+                pending = []
+        if pending:
+            self.count += 1
+            yield pack(pending)
+        self._done = True
+
+    @property
+    def chain_hash(self) -> str:
+        if not self._done:
+            raise RuntimeError("the chain hash is known once every part has been taken")
+        return self._hash.hexdigest()
+
+
 def seal(previous: str, notifications: Iterable[Notification]) -> tuple[str, list[SealPart]]:
-    """One pass over a close's range: the chain hash and the seal parts. The parts reproduce the
-    chain hash (so the close authenticates them) and keep one digest per event (so a changed,
-    removed or inserted event can be named)."""
-    h = hashlib.sha256(previous.encode())
-    parts: list[SealPart] = []
-    pending: list[tuple[int, bytes]] = []
-    for n in notifications:
-        digest = event_digest(n)
-        h.update(digest)
-        pending.append((n.id, digest))
-        if len(pending) == SEAL_PART:
-            parts.append(pack(pending))
-            pending = []
-    if pending:
-        parts.append(pack(pending))
-    return h.hexdigest(), parts
+    """The chain hash and all seal parts at once (small ranges, tests, a forger's rewrite)."""
+    sealer = Sealer(previous)
+    parts = list(sealer.parts(notifications))
+    return sealer.chain_hash, parts
+
+
+# --- reading scattered events, set-based -------------------------------------------------------------
 
 
 def read_positions(recorder: ApplicationRecorder, positions: Iterable[int]) -> Iterator[Notification]:
-    """The stored events at the given positions (ascending), a run of consecutive ones at a time;
-    a position with no event is skipped."""
+    """The stored events at the given positions, in log order, a few hundred positions per query
+    however scattered they are (the evidence of all slips of a close, or of all slips verify
+    checks, is read in a handful of queries, not one per event); a position with no event is
+    skipped."""
     ordered = sorted(set(positions))
-    i = 0
-    while i < len(ordered):
-        j = i
-        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
-            j += 1
-        yield from read_range(recorder, ordered[i], ordered[j])
-        i = j + 1
+    for i in range(0, len(ordered), reads.CHUNK):
+        yield from reads.select_at(recorder, ordered[i:i + reads.CHUNK])
 
 
-def evidence(recorder: ApplicationRecorder, positions: Iterable[int]) -> tuple[SealPart, str]:
-    """The seal of a few scattered events (those behind a rebate slip) and its hash, the chain
-    over their digests from an empty start."""
-    entries = [(n.id, event_digest(n)) for n in read_positions(recorder, positions)]
-    return pack(entries), chain_of_digests("", (d for _, d in entries))
+def digests_at(recorder: ApplicationRecorder, positions: Iterable[int]) -> dict[int, bytes]:
+    """The digest of the stored event at each position that holds one."""
+    return {n.id: event_digest(n) for n in read_positions(recorder, positions)}
+
+
+# --- a slip's evidence -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a rebate slip seals of the events behind it: `hash`, the chain over their digests from
+    an empty start (the slip records it; the dealer can keep it), and the entries themselves —
+    `inline` on the slip when there are at most EVIDENCE_INLINE of them, else in `parts`."""
+
+    hash: str
+    inline: SealPart
+    parts: list[SealPart] = field(default_factory=list)
+
+
+def evidence_of(entries: Sequence[tuple[int, bytes]]) -> Evidence:
+    """The evidence of (position, digest) entries in log order."""
+    digest = chain_of_digests("", (d for _, d in entries))
+    if len(entries) <= EVIDENCE_INLINE:
+        return Evidence(digest, pack(entries))
+    parts = [pack(entries[i:i + SEAL_PART]) for i in range(0, len(entries), SEAL_PART)]
+    return Evidence(digest, pack([]), parts)

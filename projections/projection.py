@@ -77,10 +77,12 @@ def catch_up(
     *,
     batch_size: int = 500,
     stop: int | None = None,
-) -> list[EventRecord]:
+) -> int:
     """Apply what the log holds beyond the view's tracked position (up to `stop`), in batches of
-    one transaction each; returns the events applied. Safe to run from several processes."""
-    applied: list[EventRecord] = []
+    one transaction each; returns how many events it applied. Nothing is kept once a batch has
+    committed (the view hands each batch's records to its listeners), so memory stays flat
+    whatever the backlog. Safe to run from several processes."""
+    applied = 0
     name = source.name
     while True:
         last = projection.view.max_tracking_id(name) or 0
@@ -91,4 +93,4 @@ def catch_up(
             return applied
         batch = [(source.mapper.to_domain_event(n), Tracking(name, n.id)) for n in notifications]
         # The view skips, under its write lock, events another feeder applied meanwhile.
-        applied.extend(projection.process_events(batch))
+        applied += len(projection.process_events(batch))

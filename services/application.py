@@ -8,7 +8,7 @@ import inspect
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -32,9 +32,10 @@ from domain.policy import Policy, PolicyBook, PolicyVersion
 from domain.price_list import PriceList, PriceListVersion, price_items, publication_id
 from domain.rebate_slip import RebateSlip
 from domain.roster import Roster
+from domain.slip_evidence import SlipEvidence
 from domain.spare_parts import SparePartsPool
 from domain.values import Month, Payment, Tier, to_decimal, to_whole
-from infra import integrity, transcodings
+from infra import integrity, reads, transcodings
 from infra.policy_file import DEFAULT_POLICY_FILE, default_policy
 
 P = ParamSpec("P")
@@ -105,6 +106,11 @@ class ChannelLedger(Application[UUID]):
     """All aggregates in one application, so the store has one totally ordered log."""
 
     name = "ChannelLedger"
+    # The most one save sends (pitfall: a save of several MB of event state never returns on
+    # PostgreSQL): a unit of work bigger than this (a close's seal, a close's slips) goes out in
+    # several saves, each of at most this many events and bytes of stored state.
+    save_max_events = 500
+    save_max_bytes = 1_000_000
 
     def __init__(
         self,
@@ -146,6 +152,32 @@ class ChannelLedger(Application[UUID]):
         else:
             recordings = self.save(*aggregates)
         return recordings[-1].notification.id if recordings else None
+
+    def _save_bounded(
+        self, aggregates: Iterable[Aggregate], read: Iterable[Aggregate | None] = ()
+    ) -> int | None:
+        """Save in batches of at most `save_max_events` events and `save_max_bytes` of stored
+        state (an aggregate's pending events stay in one save), each guarded by `read` as `_save`
+        guards; returns the last position written. Taken lazily, so a long stream of aggregates
+        is never in memory at once. Not atomic: the caller makes a retry resume (ids that name
+        the work, a record of what is done written last)."""
+        guard = list(read)
+        batch: list[Aggregate] = []
+        events = size = 0
+        last: int | None = None
+        for aggregate in aggregates:
+            pending = aggregate.pending_events
+            bytes_ = sum(len(self.mapper.to_stored_event(e).state) for e in pending)
+            if batch and (events + len(pending) > self.save_max_events
+                          or size + bytes_ > self.save_max_bytes):
+                last = self._save(*batch, read=guard)
+                batch, events, size = [], 0, 0
+            batch.append(aggregate)
+            events += len(pending)
+            size += bytes_
+        if batch:
+            last = self._save(*batch, read=guard)
+        return last
 
     def _get(self, cls: type[A], aggregate_id: object, what: str) -> A:
         try:
@@ -799,24 +831,29 @@ class ChannelLedger(Application[UUID]):
 
     @command
     def close_period(self, month: str | Month, closed_on: date | None = None) -> Done[AccountingCalendar]:
-        """O6: close a month; the close records the log range it covers and the chain hash, and
-        saves with it the seal (each event's digest) that lets the audit name an altered event."""
+        """O6: close a month; the close records the log range it covers and the chain hash. Its
+        seal (each event's digest, which lets the audit name an altered event) goes out first, in
+        bounded saves, whatever the size of the month; the MonthClosed event, saved last,
+        authenticates it through the chain hash."""
         month = month if isinstance(month, Month) else Month.parse(month)
         calendar = self._calendar()
         closed_on = closed_on or self.clock()
         calendar.check_can_close(month, closed_on)  # before reading the log it would seal
         covers_to = self.recorder.max_notification_id() or 0
-        digest, parts = integrity.seal(
-            calendar.last_hash,
-            integrity.read_range(self.recorder, calendar.last_position + 1, covers_to),
+        sealer = integrity.Sealer(calendar.last_hash)
+        covered = integrity.read_range(self.recorder, calendar.last_position + 1, covers_to)
+        seals: Iterator[Aggregate] = (
+            LogSeal.of_close(str(month), covers_to, i, part.positions, part.digests)
+            for i, part in enumerate(sealer.parts(covered))
         )
-        seals = [
-            LogSeal(month=str(month), part=i, positions=part.positions, digests=part.digests)
-            for i, part in enumerate(parts)
-        ]
-        calendar.close(month, closed_on, covers_to, digest, seal_parts=len(seals))
+        # Each batch is refused once the calendar has moved (another close got in): then the
+        # command runs again on fresh state and is refused as a close of a closed month. Parts
+        # an interrupted attempt left are named after its covers_to: a retry covers them (they
+        # are events like any other) and names its own parts after its own covers_to.
+        self._save_bounded(seals, read=(calendar,))
+        calendar.close(month, closed_on, covers_to, sealer.chain_hash, seal_parts=sealer.count)
         # The close is saved last, so Done.position is the MonthClosed event's position.
-        return Done(calendar, self._save(*seals, calendar))
+        return Done(calendar, self._save(calendar))
 
     # --- rebate slips (R5, R6) -------------------------------------------------------------------
 
@@ -827,32 +864,61 @@ class ChannelLedger(Application[UUID]):
     def issue_slips(
         self, period: str, issued_on: date, close_position: int, slips: list[dict[str, Any]]
     ) -> Done[list[RebateSlip]]:
-        """R5: the close's process manager issues one slip per dealer ({dealer_id, lines}), all
-        in one save; a slip that exists already is left as it is (replay, restart)."""
+        """R5: the close's process manager issues one slip per dealer ({dealer_id, lines, and the
+        log positions of the events behind it as `evidence`}), in bounded saves. A slip that
+        exists already is left as it is (replay, restart, a crash between two saves), and so is
+        an evidence part: a slip's evidence is fixed by the close's position."""
         Month.parse(period, "period")
+        ids = {str(s["dealer_id"]): RebateSlip.create_id(str(s["dealer_id"]), period)
+               for s in slips}
+        stored = reads.existing(self.recorder, ids.values())  # one statement, not one per dealer
+        todo = [s for s in slips if ids[str(s["dealer_id"])] not in stored]
+        # Audit: the digests of the stored events behind every slip (R7), read in one pass for
+        # all of them rather than a query chain per dealer.
+        digests = integrity.digests_at(
+            self.recorder, (p for s in todo for p in s.get("evidence", ()))
+        )
+        evidence = {
+            str(s["dealer_id"]): integrity.evidence_of([
+                (p, digests[p]) for p in sorted({int(p) for p in s.get("evidence", ())})
+                if p in digests
+            ])
+            for s in todo
+        }
+        parts_stored = reads.existing(self.recorder, (
+            SlipEvidence.create_id(str(ids[dealer_id]), k)
+            for dealer_id, sealed in evidence.items() for k in range(len(sealed.parts))
+        ))
         new: list[RebateSlip] = []
-        for slip in slips:
-            dealer_id = str(slip["dealer_id"])
-            try:
-                self.repository.get(RebateSlip.create_id(dealer_id, period))
-                continue
-            except AggregateNotFoundError:
-                pass
-            # Audit: seal on the slip the digests of the stored events behind it (R7), if given.
-            sealed, evidence_hash = integrity.evidence(self.recorder, slip.get("evidence", ()))
-            new.append(
-                RebateSlip(
+
+        def aggregates() -> Iterator[Aggregate]:
+            for slip in todo:
+                dealer_id = str(slip["dealer_id"])
+                slip_id = str(ids[dealer_id])
+                sealed = evidence[dealer_id]
+                for k, part in enumerate(sealed.parts):
+                    if SlipEvidence.create_id(slip_id, k) not in parts_stored:
+                        yield SlipEvidence(
+                            slip_id=slip_id, dealer_id=dealer_id, part=k,
+                            parts=len(sealed.parts), positions=part.positions,
+                            digests=part.digests,
+                        )
+                issued = RebateSlip(
                     dealer_id=dealer_id,
                     period=period,
                     issued_on=issued_on,
                     close_position=close_position,
                     lines=list(slip["lines"]),
-                    evidence_positions=sealed.positions,
-                    evidence_digests=sealed.digests,
-                    evidence_hash=evidence_hash,
+                    evidence_positions=sealed.inline.positions,
+                    evidence_digests=sealed.inline.digests,
+                    evidence_hash=sealed.hash,
                 )
-            )
-        return Done(new, self._save(*new) if new else None, created=bool(new))
+                new.append(issued)
+                yield issued
+
+        # A slip's parts precede it in the log; an interrupted run leaves no slip without them.
+        position = self._save_bounded(aggregates())
+        return Done(new, position, created=bool(new))
 
     @command
     def confirm_slip(self, slip_id: str, confirmed_on: date | None = None) -> Done[RebateSlip]:
@@ -904,7 +970,8 @@ class ChannelLedger(Application[UUID]):
         self, month: str, allocations: list[dict[str, Any]]
     ) -> Done[list[SparePartsPool]]:
         """S2: allocate every pool its share of a closed month ({pool, region, basis, amount,
-        policy_version}) in one save; pools already allocated for the month are left alone."""
+        policy_version}) in bounded saves; pools already allocated for the month are left alone,
+        so a run interrupted between two saves is resumed by running it again."""
         first_day = Month.parse(month).first_day
         changed: list[SparePartsPool] = []
         for item in allocations:
@@ -912,7 +979,7 @@ class ChannelLedger(Application[UUID]):
             target.allocate(month, item["basis"], item["amount"], str(item["policy_version"]))
             if target.pending_events:
                 changed.append(target)
-        return Done(changed, self._save(*changed) if changed else None)
+        return Done(changed, self._save_bounded(changed))
 
     def _pool_or_open(self, pool: str, region: str, opened_on: date) -> SparePartsPool:
         try:

@@ -8,7 +8,7 @@ import logging
 from datetime import date
 
 from domain.values import Month
-from projections.evidence import slip_positions
+from projections.evidence import slip_evidence
 from projections.queries import Reports
 from projections.views import ChannelView
 from services.application import ChannelLedger
@@ -44,8 +44,12 @@ class PeriodCloseManager:
 
     def follow_up(self, month: Month, close_position: int, closed_on: date) -> int | None:
         slips = self.reports.closing_slips(month, close_position)
-        for slip in slips:  # the events behind each slip, whose digests the slip records (audit)
-            slip["evidence"] = slip_positions(self.view, slip["dealer_id"], month, close_position)
+        # The events behind each slip, whose digests the slip records (audit): all dealers' at once.
+        evidence = slip_evidence(self.view, month, close_position)
+        for slip in slips:
+            slip["evidence"] = evidence.get(slip["dealer_id"], [])
+        # Both commands save in bounded batches and skip what an interrupted run saved; the close
+        # is marked done only once both have returned, so a crash in between is run again.
         issued = self.app.issue_slips(str(month), closed_on, close_position, slips)
         allocations = self.reports.spare_allocation(month, close_position)
         allocated = self.app.allocate_spare_parts_month(str(month), allocations)

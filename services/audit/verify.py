@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
@@ -19,12 +18,14 @@ from eventsourcing.persistence import Notification
 from domain.ids import CALENDAR_ID
 from domain.log_seal import LogSeal
 from domain.rebate_slip import RebateSlip
-from domain.values import Month
+from domain.slip_evidence import SlipEvidence
 from infra import integrity
 from services.audit.progress import Progress
 from services.audit.timeline import batches
 
 MAX_LISTED = 20  # differences listed per close; the rest are counted
+# Sealed entries of the slips checked together: their stored events are read in one pass.
+SLIP_GROUP = 50_000
 
 
 def describe(n: Notification) -> str:
@@ -174,10 +175,17 @@ class Verifier:
         return closes
 
     def _seal(self, close: Close) -> tuple[list[integrity.SealPart] | None, str]:
-        """The close's seal parts, or None and why not."""
+        """The close's seal parts, or None and why not. A close names its parts after its month
+        and the last position it covers; closes recorded by earlier releases after the month
+        alone (their parts went out in the close's own save)."""
         parts: list[integrity.SealPart] = []
+        scope: int | None = close.covers_to
+        if close.seal_parts and not self.recorder.select_events(
+            LogSeal.create_id(close.month, 0, scope), limit=1
+        ):
+            scope = None
         for k in range(close.seal_parts):
-            stored = self.recorder.select_events(LogSeal.create_id(close.month, k), limit=1)
+            stored = self.recorder.select_events(LogSeal.create_id(close.month, k, scope), limit=1)
             if not stored:
                 return None, f"seal part {k} of {close.seal_parts} is missing"
             try:
@@ -285,76 +293,122 @@ class Verifier:
                 s, n = next(sealed, None), next(stored, None)
 
     def _check_orphan_seal(self, closes: list[Close], result: Verification) -> None:
-        """A seal whose close is gone: the last close was removed."""
-        following = str(Month.parse(closes[-1].month).next()) if closes else ""
-        candidates = [following] if following else self._sealed_months()
-        for month in candidates:
-            seal_id: UUID = LogSeal.create_id(month, 0)
-            if self.recorder.select_events(seal_id, limit=1):
-                result.findings.append(Finding(
-                    "close", f"a seal of {month} is stored but its close is not: the close of "
-                    f"{month} was removed", month=month,
-                ))
-
-    def _sealed_months(self) -> list[str]:
-        """Months with a stored seal (only asked when no close is left at all)."""
-        months: list[str] = []
+        """Seal parts after the last close for a month that no close records: the close was
+        removed — or a close attempt stopped before recording its close (closing the month again
+        then covers them). Parts of attempts a later close superseded lie inside that close's
+        range: they are events it sealed, like any other."""
+        closed = {c.month for c in closes}
+        orphans: dict[str, int] = {}
         topic = f"{LogSeal.__module__}:LogSeal.Recorded"
-        start = 1
+        start = (closes[-1].covers_to if closes else 0) + 1
         while True:
             found = self.recorder.select_notifications(start=start, limit=1000, topics=[topic])
             if not found:
-                return sorted(set(months))
+                break
             for n in found:
                 try:
                     event: Any = self.mapper.to_domain_event(n)
-                    months.append(str(event.month))
+                    month = str(event.month)
                 except Exception:
-                    months.append("?")
+                    month = "?"
+                if month not in closed:
+                    orphans[month] = orphans.get(month, 0) + 1
             start = found[-1].id + 1
-
+        for month, count in sorted(orphans.items()):
+            result.findings.append(Finding(
+                "close", f"{count} seal part(s) of {month} are stored but no close of {month} is: "
+                f"the close of {month} was removed, or a close stopped before recording it",
+                month=month,
+            ))
 
     # --- the rebate slips' evidence -------------------------------------------------------------
 
     def _check_slips(self, result: Verification) -> None:
         """Each slip sealed the digests of the events behind it: they must still be stored as
-        they were. Names the slips an alteration touches (their money rests on it)."""
+        they were. Names the slips an alteration touches (their money rests on it). The stored
+        events behind a group of slips are read together, not slip by slip."""
         topic = f"{RebateSlip.__module__}:RebateSlip.Issued"
         start = 1
+        group: list[tuple[str, list[tuple[int, bytes]]]] = []
+        size = 0
         while True:
             found = self.recorder.select_notifications(start=start, limit=500, topics=[topic])
-            if not found:
-                return
             for n in found:
                 result.slips += 1
-                self._check_slip(n, result)
+                sealed = self._slip_evidence(n, result)
+                if sealed is not None:
+                    group.append(sealed)
+                    size += len(sealed[1])
+                if size >= SLIP_GROUP:
+                    self._check_group(group, result)
+                    group, size = [], 0
+            if not found:
+                self._check_group(group, result)
+                return
             start = found[-1].id + 1
 
-    def _check_slip(self, n: Notification, result: Verification) -> None:
+    def _slip_evidence(
+        self, n: Notification, result: Verification
+    ) -> tuple[str, list[tuple[int, bytes]]] | None:
+        """(label, sealed entries) of the slip at `n`, if its evidence gives its hash."""
         try:
             e: Any = self.mapper.to_domain_event(n)
             label = f"the rebate slip of {e.period} for dealer {e.dealer_id}"
-            part = integrity.SealPart([list(r) for r in e.evidence_positions or []],
-                                      str(e.evidence_digests))
-            sealed = list(part.entries())
+            inline = integrity.SealPart([list(r) for r in e.evidence_positions or []],
+                                        str(e.evidence_digests))
+            sealed = list(inline.entries())
+            evidence_hash = str(e.evidence_hash)
         except Exception as exc:
             result.findings.append(Finding(
                 "slip", f"the rebate slip at position {n.id} cannot be read: {type(exc).__name__}"))
-            return
-        if integrity.chain_of_digests("", (d for _, d in sealed)) != e.evidence_hash:
+            return None
+        if not sealed and evidence_hash != integrity.EMPTY_EVIDENCE:
+            # Nothing inline, yet a hash of something: a big dealer's evidence, in parts.
+            sealed, why = self._slip_parts(str(n.originator_id))
+            if why:
+                result.findings.append(Finding(
+                    "slip", f"{label} (position {n.id}): its evidence {why}"))
+        if integrity.chain_of_digests("", (d for _, d in sealed)) != evidence_hash:
             result.findings.append(Finding(
                 "slip", f"{label} (position {n.id}): its evidence does not give its hash"))
-        stored = {m.id: m for m in integrity.read_positions(self.recorder, [p for p, _ in sealed])}
-        for position, digest in sealed:
-            event = stored.get(position)
-            if event is None:
-                result.findings.append(Finding(
-                    "removed", f"position {position} was removed: {label} rests on it",
-                    position=position))
-            elif integrity.event_digest(event) != digest:
-                result.findings.append(Finding(
-                    "altered", f"position {position} ({describe(event)}) was altered: {label} "
-                    "rests on it", position=position))
+        return label, sealed
+
+    def _slip_parts(self, slip_id: str) -> tuple[list[tuple[int, bytes]], str]:
+        """The entries of a slip's SlipEvidence parts, and what is wrong with them ("" if
+        nothing); the slip's hash then says whether they are the ones it sealed."""
+        entries: list[tuple[int, bytes]] = []
+        count, k = 1, 0
+        while k < count:
+            stored = self.recorder.select_events(SlipEvidence.create_id(slip_id, k), limit=1)
+            if not stored:
+                return entries, f"part {k} is missing"
+            try:
+                e: Any = self.mapper.to_domain_event(stored[0])
+                count = int(e.parts) if k == 0 else count
+                part = integrity.SealPart([list(r) for r in e.positions], str(e.digests))
+                entries.extend(part.entries())
+            except Exception as exc:
+                return entries, f"part {k} cannot be read: {type(exc).__name__}"
+            k += 1
+        return entries, ""
+
+    def _check_group(
+        self, group: list[tuple[str, list[tuple[int, bytes]]]], result: Verification
+    ) -> None:
+        positions = {p for _, sealed in group for p, _ in sealed}
+        stored = {m.id: (integrity.event_digest(m), m)
+                  for m in integrity.read_positions(self.recorder, positions)}
+        for label, sealed in group:
+            for position, digest in sealed:
+                found = stored.get(position)
+                if found is None:
+                    result.findings.append(Finding(
+                        "removed", f"position {position} was removed: {label} rests on it",
+                        position=position))
+                elif found[0] != digest:
+                    result.findings.append(Finding(
+                        "altered", f"position {position} ({describe(found[1])}) was altered: "
+                        f"{label} rests on it", position=position))
 
 
 def verify(app: Application[Any], *, progress: bool = False) -> Verification:

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from psycopg import sql
 
 from domain.errors import ChannelError
+from domain.log_seal import LogSeal
 from domain.values import Month
 from infra.persistence import parse_database_url
 from services.application import ChannelLedger
@@ -60,6 +61,13 @@ def position_of(app: ChannelLedger, topic_suffix: str, originator_id: str | None
              == originator_id.replace("-", ""))
     ]
     return found[nth]
+
+
+def seal_part_id(app: ChannelLedger, month: str, part: int = 0) -> str:
+    """The aggregate id of part `part` of the seal of the close of `month` (named after the
+    last position the close covers)."""
+    close = next(c for c in app.get_calendar().closes if c["month"] == month)
+    return str(LogSeal.create_id(month, part, int(str(close["covers_to"]))))
 
 
 @contextmanager

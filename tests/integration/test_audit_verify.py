@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from domain.log_seal import LogSeal
 from infra import integrity
 from infra.settings import load
 from services.application import ChannelLedger
@@ -26,6 +25,7 @@ from tests.integration.audit_helpers import (
     position_of,
     remove_filler,
     run_channel,
+    seal_part_id,
     short_history,
     stored_row,
     tamper_state,
@@ -117,7 +117,7 @@ def test_o6_verify_names_a_forged_seal_and_still_checks_the_range_by_its_hash(
     app: ChannelLedger, url: str
 ) -> None:
     short_history(app)
-    seal_position = position_of(app, "LogSeal.Recorded", str(LogSeal.create_id("2026-01", 0)))
+    seal_position = position_of(app, "LogSeal.Recorded", seal_part_id(app, "2026-01"))
     _, _, _, state = stored_row(url, seal_position)
     digests = bytes(state).split(b'"digests":"', 1)[1].split(b'"', 1)[0]
     forged = (b"A" if digests[:1] != b"A" else b"B") + digests[1:]
@@ -165,7 +165,7 @@ def test_o6_a_rewritten_chain_passes_verify_alone_but_fails_against_a_hash_kept_
         integrity.read_range(app.recorder, int(str(last["covers_from"])),
                              int(str(last["covers_to"]))),
     )
-    seal_position = position_of(app, "LogSeal.Recorded", str(LogSeal.create_id("2026-02", 0)))
+    seal_position = position_of(app, "LogSeal.Recorded", seal_part_id(app, "2026-02"))
     _, _, _, state = stored_row(url, seal_position)
     old_digests = bytes(state).split(b'"digests":"', 1)[1].split(b'"', 1)[0]
     tamper_state(url, seal_position, old_digests, parts[0].digests.encode())

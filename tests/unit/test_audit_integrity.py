@@ -96,7 +96,7 @@ def test_o6_a_close_seals_in_parts_and_verify_names_the_event_changed_in_a_later
 
     with app.recorder.datastore.transaction(commit=True) as c:  # type: ignore[attr-defined]
         c.execute("DELETE FROM stored_events WHERE originator_id = ?",
-                  (LogSeal.create_id("2026-01", 1).hex,))
+                  (LogSeal.create_id("2026-01", 1, covered).hex,))
     result = verify(app)
     assert [f.kind for f in result.closes[0].findings] == ["chain"]
     assert "seal part 1 of" in result.closes[0].findings[0].message
