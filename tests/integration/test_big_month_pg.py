@@ -21,7 +21,7 @@ from infra.settings import load
 from services.application import ChannelLedger
 from services.audit.verify import verify
 from services.runtime import build_runtime
-from tests.builders import app_for_url, onboard, publish_prices
+from tests.builders import POLICY, app_for_url, onboard, publish_prices
 from tests.integration.audit_helpers import tamper_state
 
 MONTH_EVENTS = 250_000
@@ -50,7 +50,8 @@ def busy_january(app: ChannelLedger, events: int, dealers: list[str]) -> list[in
     while written < events:
         dealer_id = dealers[n % len(dealers)]
         on = date(2026, 1, 10) + timedelta(days=n % 20)
-        lines, _ = price_lines([{"sku": "ROUTER", "qty": 1 + n % 5}], version, tiers[dealer_id])
+        lines, _ = price_lines([{"sku": "ROUTER", "qty": 1 + n % 5}], version, tiers[dealer_id],
+                               POLICY.versions[0].orders)
         order = Order(dealer_id=dealer_id, client_ref=f"bulk-{n}", order_date=on,
                       ship_to_region=regions[dealer_id], payment="prepaid",
                       tier=tiers[dealer_id].value, lines=lines,
@@ -61,7 +62,7 @@ def busy_january(app: ChannelLedger, events: int, dealers: list[str]) -> list[in
         order.ship(on)
         order.deliver(on)
         if n % 10 == 0:
-            order.return_lines(on, [{"sku": "ROUTER", "qty": 1}])
+            order.return_lines(on, [{"sku": "ROUTER", "qty": 1}], POLICY.versions[0].orders.max_lines)
         pending.append(order)
         written += len(order.pending_events)
         n += 1

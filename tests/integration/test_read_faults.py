@@ -22,7 +22,7 @@ from projections.projection import SOURCE, ChannelProjection, catch_up
 from services.application import ChannelLedger
 from services.http.app import shutdown
 from services.runtime import Runtime, build_runtime
-from tests.builders import POLICY, app_for_url, onboard, publish_prices
+from tests.builders import UNIT_POLICY, app_for_url, onboard, publish_prices
 from tests.integration.audit_helpers import run_channel
 from tests.integration.http_fixtures import Http, fulfil, make_http, order_body, place
 from tests.integration.http_fixtures import onboard as onboard_over_http
@@ -40,7 +40,7 @@ def url(tmp_path: Path) -> str:
 
 def start(url: str) -> Runtime:
     """A runtime starting on the file (as a process does)."""
-    return build_runtime(Settings().with_database(url), initial_policy=POLICY,
+    return build_runtime(Settings().with_database(url), initial_policy=UNIT_POLICY,
                          clock=lambda: date(2026, 12, 31))
 
 

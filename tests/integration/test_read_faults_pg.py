@@ -17,7 +17,7 @@ from projections.projection import SOURCE, ChannelProjection, catch_up
 from services.http.app import create_app
 from services.http.context import Channel
 from services.runtime import PostgresRuntime, build_runtime
-from tests.builders import POLICY
+from tests.builders import UNIT_POLICY
 from tests.integration.test_projections_pg import until
 from tests.support.faults import failing_handler, store_unreadable_event
 from tests.unit.test_projection import D, World, fresh_view, read
@@ -25,7 +25,7 @@ from tests.unit.test_projection import D, World, fresh_view, read
 
 def runtime(url: str, *, lead: bool) -> PostgresRuntime:
     settings = replace(Settings().with_database(url), CHANNEL_READ_WAIT=20.0)
-    rt = build_runtime(settings, initial_policy=POLICY, clock=lambda: date(2026, 7, 31), lead=lead)
+    rt = build_runtime(settings, initial_policy=UNIT_POLICY, clock=lambda: date(2026, 7, 31), lead=lead)
     assert isinstance(rt, PostgresRuntime)
     return rt
 

@@ -7,7 +7,6 @@ and the slips an alteration touches."""
 from __future__ import annotations
 
 import logging
-
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
