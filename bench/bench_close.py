@@ -8,11 +8,10 @@ import argparse
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
 
 from bench.bench_projections import ITEMS, dealers
-from bench.common import postgres_base_url, scratch_schema, server_version
-from domain.order import Order, price_lines
+from bench.common import delivered_order, postgres_base_url, scratch_schema, server_version
+from domain.order import Order
 from domain.values import Tier
 from infra.persistence import parse_database_url
 from infra.settings import Settings
@@ -46,23 +45,16 @@ def month_of_orders(app: ChannelLedger, count: int, parties: list[tuple[str, str
     delivered in April (one in ten partly returned), saved many at a time."""
     version = app.price_list_on(FIRST_DAY)
     assert version is not None
+    bounds = app.policy.in_force(FIRST_DAY).orders
     pending: list[Order] = []
     for i in range(count):
         dealer_id, region, tier = parties[i % len(parties)]
         day = FIRST_DAY + timedelta(days=i % 30)
-        lines, _ = price_lines([{"sku": "ROUTER", "qty": 1 + i % 4}, {"sku": "SWITCH", "qty": 2}],
-                               version, tier)
-        order = Order(dealer_id=dealer_id, client_ref=f"apr-{i}", order_date=day,
-                      ship_to_region=region, payment="prepaid", tier=tier.value, lines=lines,
-                      total=sum((x["amount"] for x in lines), Decimal("0.00")),
-                      price_list_version=version.number, approvals=[])
-        order.confirm(day)
-        order.pay(day, order.total)
-        order.ship(day)
-        order.deliver(day)
-        if i % 10 == 0:
-            order.return_lines(day, [{"sku": "SWITCH", "qty": 1}])
-        pending.append(order)
+        pending.append(delivered_order(
+            version, bounds, dealer_id=dealer_id, region=region, tier=tier, client_ref=f"apr-{i}",
+            day=day, requested=[{"sku": "ROUTER", "qty": 1 + i % 4}, {"sku": "SWITCH", "qty": 2}],
+            returned=[{"sku": "SWITCH", "qty": 1}] if i % 10 == 0 else None,
+        ))
         if len(pending) == ORDERS_PER_SAVE:
             app.save(*pending)
             pending = []

@@ -10,19 +10,19 @@ import subprocess
 import sys
 import time
 from datetime import date, timedelta
-from decimal import Decimal
 
 from eventsourcing.projection import ProjectionRunner
 
 from bench.common import (
     Rate,
+    delivered_order,
     peak_rss_mb,
     postgres_base_url,
     print_comparison,
     scratch_schema,
     server_version,
 )
-from domain.order import Order, price_lines
+from domain.order import Order
 from domain.values import Tier
 from infra.persistence import parse_database_url
 from infra.settings import Settings
@@ -69,6 +69,7 @@ def orders(
     `events` events."""
     version = app.price_list_on(first_day)
     assert version is not None
+    bounds = app.policy.in_force(first_day).orders
     pending: list[Order] = []
     written = app.recorder.max_notification_id() or 0
     start = written
@@ -76,27 +77,11 @@ def orders(
     while written < events - 10:
         dealer_id, region, tier = parties[i % len(parties)]
         day = first_day + timedelta(days=(i * 91) // max((events - start) // 5, 1) % 91)
-        lines, _ = price_lines(
-            [{"sku": "ROUTER", "qty": 1 + i % 4}, {"sku": "SWITCH", "qty": 2}], version, tier
+        order = delivered_order(
+            version, bounds, dealer_id=dealer_id, region=region, tier=tier, client_ref=f"{prefix}{i}",
+            day=day, requested=[{"sku": "ROUTER", "qty": 1 + i % 4}, {"sku": "SWITCH", "qty": 2}],
+            returned=[{"sku": "SWITCH", "qty": 1}] if i % 10 == 0 else None,
         )
-        order = Order(
-            dealer_id=dealer_id,
-            client_ref=f"{prefix}{i}",
-            order_date=day,
-            ship_to_region=region,
-            payment="prepaid",
-            tier=tier.value,
-            lines=lines,
-            total=sum((x["amount"] for x in lines), Decimal("0.00")),
-            price_list_version=version.number,
-            approvals=[],
-        )
-        order.confirm(day)
-        order.pay(day, order.total)
-        order.ship(day)
-        order.deliver(day)
-        if i % 10 == 0:
-            order.return_lines(day, [{"sku": "SWITCH", "qty": 1}])
         pending.append(order)
         written += len(order.pending_events)
         i += 1

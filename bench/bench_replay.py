@@ -10,20 +10,19 @@ import subprocess
 import sys
 import time
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Any
 
 import psycopg
 
 from bench.common import (
     Rate,
+    delivered_order,
     peak_rss_mb,
     postgres_base_url,
     print_comparison,
     scratch_schema,
     server_version,
 )
-from domain.order import Order, price_lines
 from domain.values import Tier
 from infra.persistence import parse_database_url
 from services.application import ChannelLedger
@@ -83,18 +82,13 @@ def _order_events(app: ChannelLedger, rng: random.Random, ids: list[str], tiers:
                   regions: dict[str, str], version: Any, n: int) -> list[tuple[Any, ...]]:
     dealer_id = rng.choice(ids)
     on = FIRST_DAY + timedelta(days=rng.randrange(300))
-    priced, _ = price_lines(
-        [{"sku": rng.choice(SKUS), "qty": rng.randint(1, 20)}], version, tiers[dealer_id])
-    total = sum((line["amount"] for line in priced), Decimal("0.00"))
-    order = Order(dealer_id=dealer_id, client_ref=f"bulk-{n}", order_date=on,
-                  ship_to_region=regions[dealer_id], payment="prepaid", tier=tiers[dealer_id].value,
-                  lines=priced, total=total, price_list_version=version.number, approvals=[])
-    order.confirm(on)
-    order.pay(on, total)
-    order.ship(on)
-    order.deliver(on)
-    if n % 10 == 0:
-        order.return_lines(on, [{"sku": priced[0]["sku"], "qty": 1}])
+    sku = rng.choice(SKUS)
+    order = delivered_order(
+        version, app.policy.in_force(on).orders, dealer_id=dealer_id, region=regions[dealer_id],
+        tier=tiers[dealer_id], client_ref=f"bulk-{n}", day=on,
+        requested=[{"sku": sku, "qty": rng.randint(1, 20)}],
+        returned=[{"sku": sku, "qty": 1}] if n % 10 == 0 else None,
+    )
     return [
         (s.originator_id, s.originator_version, s.topic, s.state)
         for s in map(app.mapper.to_stored_event, order.collect_events())

@@ -9,7 +9,14 @@ import resource
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
 
+from domain.order import Order, price_lines
+from domain.policy import OrderBounds
+from domain.price_list import PriceListVersion
+from domain.values import Tier
 from tests.support.postgres import (
     PostgresUnavailable,
     connect,
@@ -133,3 +140,31 @@ __all__ = [
     "scratch_schema",
     "server_version",
 ]
+
+
+def delivered_order(
+    version: PriceListVersion,
+    bounds: OrderBounds,
+    *,
+    dealer_id: str,
+    region: str,
+    tier: Tier,
+    client_ref: str,
+    day: date,
+    requested: list[dict[str, Any]],
+    returned: list[dict[str, Any]] | None = None,
+) -> Order:
+    """An order placed at tier prices, confirmed, paid, shipped and delivered on `day` (and partly
+    returned), built as an aggregate: benchmarks save many at a time to make a history fast."""
+    lines, _ = price_lines(requested, version, tier, bounds)
+    order = Order(dealer_id=dealer_id, client_ref=client_ref, order_date=day, ship_to_region=region,
+                  payment="prepaid", tier=tier.value, lines=lines,
+                  total=sum((x["amount"] for x in lines), Decimal("0.00")),
+                  price_list_version=version.number, approvals=[])
+    order.confirm(day)
+    order.pay(day, order.total)
+    order.ship(day)
+    order.deliver(day)
+    if returned:
+        order.return_lines(day, returned, bounds.max_lines)
+    return order
