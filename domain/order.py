@@ -16,7 +16,7 @@ from domain.ids import named_id
 from domain.limits import MAX_MONEY
 from domain.policy import OrderBounds
 from domain.price_list import PriceListVersion
-from domain.values import Payment, Tier, money, to_decimal
+from domain.values import Payment, Tier, money, to_decimal, to_whole
 
 
 class OrderStatus(StrEnum):
@@ -45,14 +45,8 @@ def _line_sku(line: dict[str, Any], index: int) -> str:
 
 def _line_qty(line: dict[str, Any], index: int) -> int:
     """A quantity is a whole number > 0; floats and bools are refused, not truncated."""
-    qty = _line(line, index).get("qty")
     where = f"lines[{index}].qty"
-    try:
-        if isinstance(qty, bool) or not isinstance(qty, int | str):
-            raise ValueError
-        value = int(qty)
-    except ValueError:
-        raise InvalidInputError(f"{where}: {qty!r} is not a whole number", field=where) from None
+    value = to_whole(_line(line, index).get("qty"), where)
     if value <= 0:
         raise InvalidInputError(f"{where}: must be greater than 0", field=where)
     return value

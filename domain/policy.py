@@ -17,7 +17,8 @@ from eventsourcing.domain import Aggregate, event
 from domain import limits
 from domain.errors import InvalidInputError, RuleViolationError
 from domain.ids import POLICY_ID
-from domain.values import CENT, Tier, to_decimal
+from domain.policy_terms import ONE, Terms, item
+from domain.values import Tier
 
 
 @dataclass(frozen=True)
@@ -242,7 +243,7 @@ class Policy(Aggregate):
         self.published.sort(key=lambda p: p["effective_from"])
 
 
-# --- parsing ----------------------------------------------------------------------------------
+# --- a version from its terms ------------------------------------------------------------------
 
 # Terms added after versions were first recorded in logs, with the value a version recorded
 # before the term existed reads (the default policy's value when the term was introduced). Only
@@ -254,95 +255,27 @@ ADDED_TERMS: dict[str, Any] = {
     "spare_parts.max_draw_qty": 100000,
 }
 
-ONE = Decimal(1)
-_READ = object()  # "read the value at the path" (a value given instead comes from a list)
 
-
-@dataclass(frozen=True)
-class _Terms:
-    """Reads the terms of one version. `recorded`: terms from the log, read as they were
-    published (ADDED_TERMS fill what an older version lacks; no ceiling is applied, so the log
-    stays readable); otherwise a new version, which must state every term within its ceiling."""
-
-    raw: Mapping[str, Any]
-    recorded: bool
-
-    def get(self, path: str) -> Any:
-        node: Any = self.raw
-        for part in path.split("."):
-            if not isinstance(node, Mapping) or part not in node:
-                if self.recorded and path in ADDED_TERMS:
-                    return ADDED_TERMS[path]
-                raise InvalidInputError(f"policy: missing {path}", field=path)
-            node = node[part]
-        return node
-
-    def section(self, path: str) -> Mapping[str, Any]:
-        node = self.get(path)
-        if not isinstance(node, Mapping):
-            raise InvalidInputError(f"policy: {path} must be a table", field=path)
-        return node
-
-    def decimal(self, path: str, maximum: Decimal = limits.MAX_MONEY, value: Any = _READ) -> Decimal:
-        value = self.get(path) if value is _READ else value
-        if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-            raise InvalidInputError(f"policy: {path} must be a decimal string", field=path)
-        result = to_decimal(value, path)
-        if result < 0:
-            raise InvalidInputError(f"policy: {path} must not be negative", field=path)
-        if not self.recorded and result > maximum:
-            raise InvalidInputError(f"policy: {path} must be at most {maximum}", field=path)
-        return result
-
-    def money(self, path: str, maximum: Decimal = limits.MAX_MONEY) -> Decimal:
-        """A bound in money: positive, whole cents."""
-        result = self.decimal(path, maximum)
-        if not self.recorded and (result <= 0 or result != result.quantize(CENT)):
-            raise InvalidInputError(
-                f"policy: {path} must be a positive amount in whole cents", field=path
+def _brackets(t: Terms) -> dict[Tier, tuple[Bracket, ...]]:
+    """R3: each tier's quarterly brackets, thresholds rising strictly."""
+    quarterly: dict[Tier, tuple[Bracket, ...]] = {}
+    for tier_name, brackets in t.section("quarterly_rebate").items():
+        tier = Tier.parse(tier_name, "quarterly_rebate")
+        where = f"quarterly_rebate.{tier_name}"
+        if not isinstance(brackets, list) or not all(isinstance(b, Mapping) for b in brackets):
+            raise InvalidInputError(f"policy: {where} must be a list of brackets", field=where)
+        parsed = tuple(
+            Bracket(
+                t.decimal(f"{where}.threshold", value=item(b, "threshold", where)),
+                t.decimal(f"{where}.rate", ONE, value=item(b, "rate", where)),
             )
-        return result
-
-    def whole(self, path: str, minimum: int = 0, maximum: int | None = None) -> int:
-        value = self.get(path)
-        top = None if self.recorded else maximum
-        if (isinstance(value, bool) or not isinstance(value, int) or value < minimum
-                or (top is not None and value > top)):
-            within = f"≥ {minimum}" if top is None else f"from {minimum} to {top}"
-            raise InvalidInputError(f"policy: {path} must be a whole number {within}", field=path)
-        return value
-
-    def rates(self, path: str, maximum: Decimal = ONE) -> dict[Tier, Decimal]:
-        return {
-            Tier.parse(k, path): self.decimal(f"{path}.{k}", maximum, value=v)
-            for k, v in self.section(path).items()
-        }
-
-    def brackets(self) -> dict[Tier, tuple[Bracket, ...]]:
-        quarterly: dict[Tier, tuple[Bracket, ...]] = {}
-        for tier_name, brackets in self.section("quarterly_rebate").items():
-            tier = Tier.parse(tier_name, "quarterly_rebate")
-            where = f"quarterly_rebate.{tier_name}"
-            if not isinstance(brackets, list) or not all(isinstance(b, Mapping) for b in brackets):
-                raise InvalidInputError(f"policy: {where} must be a list of brackets", field=where)
-            parsed = tuple(
-                Bracket(
-                    self.decimal(f"{where}.threshold", value=_item(b, "threshold", where)),
-                    self.decimal(f"{where}.rate", ONE, value=_item(b, "rate", where)),
-                )
-                for b in brackets
-            )
-            thresholds = [b.threshold for b in parsed]
-            if thresholds != sorted(set(thresholds)):
-                raise InvalidInputError(f"policy: {where} thresholds must rise strictly", field=where)
-            quarterly[tier] = parsed
-        return quarterly
-
-
-def _item(entry: Mapping[str, Any], key: str, where: str) -> Any:
-    if key not in entry:
-        raise InvalidInputError(f"policy: missing {where}.{key}", field=f"{where}.{key}")
-    return entry[key]
+            for b in brackets
+        )
+        thresholds = [b.threshold for b in parsed]
+        if thresholds != sorted(set(thresholds)):
+            raise InvalidInputError(f"policy: {where} thresholds must rise strictly", field=where)
+        quarterly[tier] = parsed
+    return quarterly
 
 
 def version_from_terms(
@@ -356,7 +289,7 @@ def version_from_terms(
         raise InvalidInputError("policy: effective_from must be a date", field="effective_from")
     if not str(version_id).strip():
         raise InvalidInputError("policy: id must not be empty", field="id")
-    t = _Terms(terms, recorded)
+    t = Terms(terms, recorded, ADDED_TERMS)
     months = limits.MAX_POLICY_MONTHS
     return PolicyVersion(
         id=str(version_id).strip(),
@@ -369,7 +302,7 @@ def version_from_terms(
         qualifying_months=t.whole("credit.qualifying_months", 0, months),
         clean_months=t.whole("credit.clean_months", 0, months),
         monthly_rebate=t.rates("monthly_rebate"),
-        quarterly_rebate=t.brackets(),
+        quarterly_rebate=_brackets(t),
         spare_parts_rate=t.decimal("spare_parts.rate", ONE),
         spare_parts_window_months=t.whole("spare_parts.window_months", 1, months),
         quota=t.decimal("performance.quota"),
@@ -393,7 +326,7 @@ def parse_version(raw: Mapping[str, Any], index: int = 0) -> PolicyVersion:
     """One `[[versions]]` entry of a policy file: `id`, `effective_from` and every term."""
     if not isinstance(raw, Mapping):
         raise InvalidInputError(f"policy: versions[{index}] must be a table", field="versions")
-    reader = _Terms(raw, recorded=False)
+    reader = Terms(raw, recorded=False)
     effective_from = reader.get("effective_from")
     if not isinstance(effective_from, date) or isinstance(effective_from, datetime):
         raise InvalidInputError(

@@ -1,0 +1,250 @@
+"""The plumbing every family's commands share: `Done`, the `command` decorator (argument limits,
+retries) and `LedgerBase`, the Application's saves and the readers more than one family uses."""
+
+from __future__ import annotations
+
+import inspect
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from functools import wraps
+from typing import Generic, ParamSpec, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import JSONTranscoder, OperationalError, RecordConflictError
+
+from domain import limits
+from domain.credit import CreditLine
+from domain.dealer import Dealer
+from domain.errors import ConcurrencyError, InvalidInputError, NotFoundError
+from domain.period import AccountingCalendar
+from domain.policy import Policy, PolicyBook
+from domain.price_list import PriceList
+from domain.spare_parts import SparePartsPool
+from infra import transcodings
+
+P = ParamSpec("P")
+T = TypeVar("T")
+A = TypeVar("A", bound=Aggregate)
+E = TypeVar("E", bound=StrEnum)
+
+
+@dataclass(frozen=True)
+class Done(Generic[T]):
+    """A command's result: the aggregate it concerns, the last log position it wrote (None when
+    it wrote nothing) and whether it created the aggregate."""
+
+    value: T
+    position: int | None
+    created: bool = False
+
+
+def check_value(value: object, where: str, name: str) -> None:
+    """O1 for what every command is given, however deep in its arguments: text is stored as it is
+    given, so it must fit (limits.text_limit by the field's own `name`; a NUL cannot be stored in
+    PostgreSQL text columns of the read models, and other control characters have no business in
+    business data), and a business date must lie in the calendar the stores can hold."""
+    if isinstance(value, str):
+        if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
+            raise InvalidInputError(f"{where}: control characters are not allowed", field=where)
+        limit = limits.text_limit(name)
+        if len(value) > limit:
+            raise InvalidInputError(
+                f"{where}: at most {limit} characters ({len(value)} given)", field=where
+            )
+    elif isinstance(value, date):
+        limits.check_day(value, where)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_value(item, f"{where}.{key}", str(key))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            check_value(item, f"{where}[{index}]", name)
+
+
+def check_filled(value: str, field: str) -> None:
+    """A text the command cannot do without (a name, a client reference) must hold more than
+    blanks."""
+    if not str(value).strip():
+        raise InvalidInputError(f"{field}: must not be empty", field=field)
+
+
+def parse_choice(kind: type[E], value: str, field: str) -> E:
+    """One of a closed set of values (payment terms, incident kinds), refused naming them all."""
+    try:
+        return kind(value)
+    except ValueError:
+        raise InvalidInputError(f"{field}: one of {', '.join(kind)}", field=field) from None
+
+
+def command(method: Callable[P, Done[T]]) -> Callable[P, Done[T]]:
+    """Re-run a use case after an optimistic-concurrency conflict: it reloads what it reads, so
+    the retry decides on fresh state (D4 under concurrent requests). Before it runs, every
+    argument is checked against the structural limits (`check_value`)."""
+    signature = inspect.signature(method)
+
+    @wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Done[T]:
+        app = args[0]
+        assert isinstance(app, LedgerBase)
+        bound = signature.bind(*args, **kwargs)
+        for name, arg in list(bound.arguments.items())[1:]:
+            check_value(arg, name, name)
+        for attempt in range(app.command_attempts):
+            try:
+                return method(*args, **kwargs)
+            except (RecordConflictError, OperationalError):
+                time.sleep(random.uniform(0, 0.005 * (2 ** min(attempt, 6))))
+        raise ConcurrencyError(
+            f"{method.__name__}: concurrent updates kept conflicting; try again"
+        )
+
+    return wrapper
+
+
+class LedgerBase(Application[UUID]):
+    """What the commands of every family stand on: bounded, guarded saves of several aggregates
+    in one transaction, typed loads, and the readers several families share."""
+
+    # The most one save sends (pitfall: a save of several MB of event state never returns on
+    # PostgreSQL): a unit of work bigger than this (a close's seal, a close's slips) goes out in
+    # several saves, each of at most this many events and bytes of stored state.
+    save_max_events = 500
+    save_max_bytes = 1_000_000
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        clock: Callable[[], date] = date.today,
+        command_attempts: int = 20,
+    ) -> None:
+        super().__init__(env)
+        self.clock = clock
+        self.command_attempts = command_attempts
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcodings.register_all(transcoder)
+
+    # --- saves --------------------------------------------------------------------------------
+
+    @staticmethod
+    def _changed(aggregates: Iterable[Aggregate | None]) -> Iterator[Aggregate]:
+        """The aggregates a command changed: a command names every aggregate it may change, and
+        those it left alone (or never loaded, None) are not saved."""
+        return (a for a in aggregates if a is not None and a.pending_events)
+
+    def _save(
+        self, *aggregates: Aggregate | None, read: Iterable[Aggregate | None] = ()
+    ) -> int | None:
+        """Save in one transaction what changed (None when nothing did). `read` names aggregates
+        the decision relied on without changing them: the insert is refused if any of them moved
+        on meanwhile (infra.recorders), and the command is retried on fresh state."""
+        changed = list(self._changed(aggregates))
+        if not changed:
+            return None
+        # The version each read aggregate had when loaded (None: not stored yet).
+        expected: dict[UUID, int | None] = {
+            a.id: (a.version - len(a.pending_events)) or None for a in read if a is not None
+        }
+        recordings = self.save(*changed, expected_versions=expected)
+        return recordings[-1].notification.id if recordings else None
+
+    def _save_bounded(
+        self, aggregates: Iterable[Aggregate | None], read: Iterable[Aggregate | None] = ()
+    ) -> int | None:
+        """Save what changed in batches of at most `save_max_events` events and `save_max_bytes`
+        of stored state (an aggregate's pending events stay in one save), each guarded by `read`
+        as `_save` guards; returns the last position written. Taken lazily, so a long stream of
+        aggregates is never in memory at once. Not atomic: the caller makes a retry resume (ids
+        that name the work, a record of what is done written last)."""
+        guard = list(read)
+        batch: list[Aggregate] = []
+        events = size = 0
+        last: int | None = None
+        for aggregate in self._changed(aggregates):
+            pending = aggregate.pending_events
+            bytes_ = sum(len(self.mapper.to_stored_event(e).state) for e in pending)
+            if batch and (events + len(pending) > self.save_max_events
+                          or size + bytes_ > self.save_max_bytes):
+                last = self._save(*batch, read=guard)
+                batch, events, size = [], 0, 0
+            batch.append(aggregate)
+            events += len(pending)
+            size += bytes_
+        if batch:
+            last = self._save(*batch, read=guard)
+        return last
+
+    # --- loads --------------------------------------------------------------------------------
+
+    def _find(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        try:
+            aggregate: object = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        return aggregate if isinstance(aggregate, cls) else None
+
+    def _get(self, cls: type[A], aggregate_id: UUID, what: str) -> A:
+        found = self._find(cls, aggregate_id)
+        if found is None:
+            raise NotFoundError(f"no {what} {aggregate_id}")
+        return found
+
+    def _get_or(self, cls: type[A], aggregate_id: UUID, make: Callable[[], A]) -> A:
+        """The aggregate, or a new one from `make` (saved with the command that changes it)."""
+        found = self._find(cls, aggregate_id)
+        return make() if found is None else found
+
+    @staticmethod
+    def _uuid(value: str | UUID, what: str) -> UUID:
+        if isinstance(value, UUID):
+            return value
+        try:
+            return UUID(str(value))
+        except ValueError:
+            raise NotFoundError(f"no {what} {value}") from None
+
+    # --- readers several families share -------------------------------------------------------
+
+    def get_policy(self) -> Policy:
+        return self._get(Policy, Policy.create_id(), "policy")
+
+    @property
+    def policy(self) -> PolicyBook:
+        """Every policy version recorded in the log: the only source of the numbers commands use."""
+        return self.get_policy().book
+
+    def get_dealer(self, dealer_id: str | UUID) -> Dealer:
+        return self._get(Dealer, self._uuid(dealer_id, "dealer"), "dealer")
+
+    def get_price_list(self) -> PriceList:
+        return self._get_or(PriceList, PriceList.create_id(), PriceList)
+
+    def get_calendar(self) -> AccountingCalendar:
+        return self._get_or(AccountingCalendar, AccountingCalendar.create_id(), AccountingCalendar)
+
+    def _open_calendar(self, day: date, field: str) -> AccountingCalendar:
+        """O6: the calendar, once `day` is found in an open month. A command that saves with it
+        as `read` is refused if a close got in meanwhile."""
+        calendar = self.get_calendar()
+        calendar.check_open(day, field)
+        return calendar
+
+    def get_pool(self, pool: str) -> SparePartsPool:
+        return self._get(SparePartsPool, SparePartsPool.create_id(pool), "spare-parts pool")
+
+    def find_pool(self, pool: str) -> SparePartsPool | None:
+        return self._find(SparePartsPool, SparePartsPool.create_id(pool))
+
+    def _credit_line(self, dealer_id: str) -> CreditLine:
+        """The dealer's credit line, a new one (status `none`) if it was never rated."""
+        return self._get_or(
+            CreditLine, CreditLine.create_id(dealer_id), lambda: CreditLine(dealer_id=dealer_id)
+        )
