@@ -1,0 +1,35 @@
+"""The periods family (O6, R5, S2): the closed months, and the bookkeeping of what each close set
+off (its slips and allocations)."""
+
+from __future__ import annotations
+
+from projections.model.base import Handlers
+from projections.records import EventRecord, day
+from projections.sql import Db
+
+TABLES: dict[str, str] = {
+    "closes": """
+        month TEXT PRIMARY KEY, closed_on TEXT NOT NULL, position BIGINT NOT NULL""",
+    # The close's process manager marks here what it has done (not a figure; see runtime).
+    "followups": """
+        month TEXT PRIMARY KEY, close_position BIGINT NOT NULL, done_position BIGINT""",
+}
+INDEXES: dict[str, str] = {}
+# Not rebuilt from the log alone: left out when two builds of the read model are compared.
+BOOKKEEPING = ("followups",)
+HANDLERS = Handlers()
+handles = HANDLERS.on
+
+
+@handles("AccountingCalendar.MonthClosed")
+def _month_closed(db: Db, r: EventRecord) -> None:
+    # A consumer that receives the close more than once (one copy per Kafka partition) keeps one.
+    month = r.data["month"]
+    if db.one("SELECT month FROM @closes WHERE month = ?", (month,)) is not None:
+        return
+    db.execute(
+        "INSERT INTO @closes (month, closed_on, position) VALUES (?, ?, ?)",
+        (month, day(r.data["closed_on"]).isoformat(), r.position),
+    )
+    db.execute("INSERT INTO @followups (month, close_position) VALUES (?, ?)", (month, r.position))
+
