@@ -1,0 +1,35 @@
+"""The dealers family's queries (D1–D9): the dealers as the read model holds them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from domain.values import Tier
+from projections.queries.common import QueryBase, day_or_none, where
+
+
+class DealerQueries(QueryBase):
+    """The dealers over the view."""
+
+    def dealers(self, region: str | None = None, tier: str | None = None) -> list[dict[str, Any]]:
+        """The dealers, of a region and of a tier when given, by name."""
+        condition, params = where(region=region, tier=Tier.parse(tier).value if tier else None)
+        with self.view.reading() as db:
+            rows = db.all(f"SELECT * FROM @dealers WHERE {condition} ORDER BY name, dealer_id", params)
+        return [
+            {
+                "dealer_id": r["dealer_id"],
+                "name": r["name"],
+                "region": r["region"],
+                "tier": r["tier"],
+                "salesperson": r["salesperson"],
+                "status": r["status"],
+                "registered_on": day_or_none(r["registered_on"]),
+                "monthly_amount": Decimal(r["monthly_amount"]) if r["monthly_amount"] else None,
+                "start_month": r["start_month"],
+                "repair_centre": r["repair_centre_since"] is not None,
+                "terminated_on": day_or_none(r["terminated_on"]),
+            }
+            for r in rows
+        ]

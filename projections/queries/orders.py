@@ -1,0 +1,35 @@
+"""The orders family's queries (O1–O6): the orders as the read model holds them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from projections.queries.common import QueryBase, day_or_none, where
+from projections.records import from_cents
+
+
+class OrderQueries(QueryBase):
+    """The orders over the view."""
+
+    def orders(self, dealer_id: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
+        """The orders, of a dealer and in a status when given, by order date then log order."""
+        condition, params = where(dealer_id=dealer_id, status=status)
+        with self.view.reading() as db:
+            rows = db.all(f"SELECT * FROM @orders WHERE {condition} ORDER BY order_date, position", params)
+        return [
+            {
+                "order_id": r["order_id"],
+                "dealer_id": r["dealer_id"],
+                "client_ref": r["client_ref"],
+                "order_date": day_or_none(r["order_date"]),
+                "status": r["status"],
+                "payment": r["payment"],
+                "total": from_cents(r["total_cents"]),
+                "needs_approval": bool(r["needs_approval"]),
+                "salesperson": r["salesperson"],
+                "region": r["region"],
+                "paid": from_cents(r["paid_cents"]),
+                "returned": from_cents(r["returned_cents"]),
+            }
+            for r in rows
+        ]
