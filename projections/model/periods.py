@@ -1,5 +1,6 @@
 """The periods family (O6, R5, S2): the closed months, and the bookkeeping of what each close set
-off (its slips and allocations)."""
+off (its slips and allocations), which the close's process manager keeps and a replay reads off
+the log."""
 
 from __future__ import annotations
 
@@ -32,4 +33,18 @@ def _month_closed(db: Db, r: EventRecord) -> None:
         (month, day(r.data["closed_on"]).isoformat(), r.position),
     )
     db.execute("INSERT INTO @followups (month, close_position) VALUES (?, ?)", (month, r.position))
+
+
+def settle_from_log(db: Db) -> None:
+    """Mark each close's follow-up done where the log holds what it wrote (its slips, its
+    allocations): the queries then treat the month as the live side does, posted not accrued.
+    The live side keeps this bookkeeping as it goes; a replay reads it off the log."""
+    for row in db.all("SELECT month, close_position FROM @followups WHERE done_position IS NULL"):
+        done = db.scalar(
+            "SELECT MAX(p) FROM (SELECT position AS p FROM @slips WHERE close_position = ? "
+            "UNION ALL SELECT position AS p FROM @allocations WHERE month = ?) AS written",
+            (row["close_position"], row["month"]),
+        )
+        if done is not None:
+            db.execute("UPDATE @followups SET done_position = ? WHERE month = ?", (int(done), row["month"]))
 
