@@ -4,6 +4,9 @@ the log."""
 
 from __future__ import annotations
 
+from datetime import date
+
+from domain.values import Month
 from projections.model.base import Handlers
 from projections.records import EventRecord, day
 from projections.sql import Db
@@ -33,6 +36,27 @@ def _month_closed(db: Db, r: EventRecord) -> None:
         (month, day(r.data["closed_on"]).isoformat(), r.position),
     )
     db.execute("INSERT INTO @followups (month, close_position) VALUES (?, ?)", (month, r.position))
+
+
+def pending(db: Db) -> list[tuple[Month, int, date]]:
+    """Closes the projection has seen whose follow-up is not yet done, in month order: (month,
+    the close's log position, its closing day)."""
+    rows = db.all(
+        "SELECT f.month, f.close_position, c.closed_on FROM @followups f "
+        "JOIN @closes c ON c.month = f.month WHERE f.done_position IS NULL ORDER BY f.month"
+    )
+    return [
+        (Month.parse(r["month"]), int(r["close_position"]), date.fromisoformat(r["closed_on"]))
+        for r in rows
+    ]
+
+
+def mark_done(db: Db, month: Month, done: int) -> None:
+    """The close of `month` has been carried out; `done` is the last position it wrote."""
+    db.execute(
+        "UPDATE @followups SET done_position = ? WHERE month = ? AND done_position IS NULL",
+        (done, str(month)),
+    )
 
 
 def settle_from_log(db: Db) -> None:
