@@ -1,6 +1,6 @@
-"""The dealers family (D1–D9, K1 channel progress): the dealer rows, the histories of tier (R4)
-and owner (D8) with their log positions, the forecasts and the progress of each salesperson's
-channel, and what the `Dealer` events do to them."""
+"""The dealers family: the dealer rows (D1 registration, D2 onboarding, D3 activation, D7
+termination), the histories of tier (D6, R4) and owner (D8) with their log positions, the
+forecasts (D2) and each salesperson's channel progress (K1), as the `Dealer` events make them."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The orders family (O1–O6): the order rows and lines, and the net-sales facts (O5) with the
-dealer, region and salesperson (D8) each counts for, as the `Order` events make them."""
+"""The orders family: the order rows and lines (O1, with their life cycle O3), and the net-sales
+facts (O5: + delivered, − returned, by business date) with the dealer, region and salesperson (D8)
+each counts for, as the `Order` events make them."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""The rebates and slips family (R5, R6): the rebate confirmation slips with their disputes, and
-the posted ledger entries — a slip's lines when it is issued, corrections when a dispute is
-accepted. Accruals are not stored: the queries compute them (`projections.queries.rebates`)."""
+"""The rebates and slips family: the rebate confirmation slips (R5) with their disputes (R6), and
+the posted ledger entries with the figures that explain them (R7) — a slip's lines when it is
+issued, corrections when a dispute is accepted. Accruals are not stored: the queries compute them
+(`projections.queries.rebates`)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The spare-parts family (S1–S3): each repair centre's pool (and the national one), its monthly
+"""The spare-parts family: each repair centre's pool (S1, and the national one), its monthly
 allocations (S2) and its draws (S3), as the `SparePartsPool` events make them."""
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The dealers family's queries (D1–D9): the dealers as the read model holds them."""
+"""The dealers family's queries: the dealers as registered (D1), with their tier (D6), owner
+(D8), onboarding status (D2, D3) and termination (D7)."""
 
 from __future__ import annotations
 

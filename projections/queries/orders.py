@@ -1,4 +1,5 @@
-"""The orders family's queries (O1–O6): the orders as the read model holds them."""
+"""The orders family's queries: the orders (O1) with their status in the life cycle (O3), paid
+and returned amounts."""
 
 from __future__ import annotations
 
