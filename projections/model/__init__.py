@@ -13,9 +13,11 @@ from types import ModuleType
 from typing import TypeVar
 
 from projections.model import dealers, faults, orders, periods, policy, slips, spare_parts
-from projections.model.base import Handler
+from projections.model.base import HANDLERS
 from projections.records import EventRecord
 from projections.sql import Db
+
+__all__ = ["BOOKKEEPING", "HANDLERS", "INDEXES", "TABLES", "apply", "create_tables", "dump"]
 
 FAMILIES: tuple[ModuleType, ...] = (dealers, orders, periods, spare_parts, slips, policy, faults)
 
@@ -32,9 +34,9 @@ def _merged(parts: Iterable[Mapping[str, T]], what: str) -> dict[str, T]:
     return merged
 
 
-HANDLERS: dict[str, Handler] = _merged((f.HANDLERS for f in FAMILIES), "the handler of")
+# HANDLERS: every family's, registered by `@handles` as the families are imported above.
 TABLES: dict[str, str] = _merged((f.TABLES for f in FAMILIES), "the table")
-INDEXES: dict[str, str] = _merged((f.INDEXES for f in FAMILIES), "the index")
+INDEXES: dict[str, str] = _merged((getattr(f, "INDEXES", {}) for f in FAMILIES), "the index")
 # Tables that are not rebuilt from the log alone: the process manager's bookkeeping and the read
 # side's own (faults, holes).
 BOOKKEEPING: tuple[str, ...] = tuple(t for f in FAMILIES for t in getattr(f, "BOOKKEEPING", ()))

@@ -1,5 +1,5 @@
-"""What a read-model family module declares: its tables' DDL, its indexes and the handlers of the
-events that change them, registered with `@handles("<Aggregate>.<Event>")`."""
+"""What a read-model family module uses to declare the handlers of the events that change its
+tables: `@handles("<Aggregate>.<Event>")` puts a handler in the one table the registry applies."""
 
 from __future__ import annotations
 
@@ -9,16 +9,14 @@ from projections.records import EventRecord
 from projections.sql import Db
 
 Handler = Callable[[Db, EventRecord], None]
+HANDLERS: dict[str, Handler] = {}
 
 
-class Handlers(dict[str, Handler]):
-    """A family's handlers by event kind ("Order.Delivered"); the registry merges every family's."""
+def handles(kind: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        if kind in HANDLERS:
+            raise ValueError(f"two handlers of {kind}: {HANDLERS[kind].__module__} and {fn.__module__}")
+        HANDLERS[kind] = fn
+        return fn
 
-    def on(self, kind: str) -> Callable[[Handler], Handler]:
-        def register(fn: Handler) -> Handler:
-            if kind in self:
-                raise ValueError(f"two handlers of {kind}")
-            self[kind] = fn
-            return fn
-
-        return register
+    return register

@@ -4,7 +4,7 @@ forecasts (D2) and each salesperson's channel progress (K1), as the `Dealer` eve
 
 from __future__ import annotations
 
-from projections.model.base import Handlers
+from projections.model.base import handles
 from projections.records import EventRecord, day, dec
 from projections.sql import Db
 
@@ -32,9 +32,6 @@ TABLES: dict[str, str] = {
         salesperson TEXT NOT NULL, on_date TEXT NOT NULL, PRIMARY KEY (position, kind)""",
 }
 
-INDEXES: dict[str, str] = {}
-HANDLERS = Handlers()
-handles = HANDLERS.on
 
 # D8: the salesperson who owned the dealer on a day (the first owner before it), as an SQL
 # expression with the parameters (dealer_id, day, dealer_id): the statements that need it run
@@ -54,6 +51,15 @@ def _progress(db: Db, r: EventRecord, kind: str, dealer_id: str, on: str) -> Non
     )
 
 
+def _dated(db: Db, r: EventRecord, table: str, column: str, on: str, value: str) -> None:
+    """A change in the dealer's history of tier (R4) or owner (D8), effective `on`, kept with the
+    event's log position so that a figure can be read as known at a position."""
+    db.execute(
+        f"INSERT INTO @{table} (dealer_id, position, effective_on, {column}) VALUES (?, ?, ?, ?)",
+        (r.aggregate_id, r.position, on, value),
+    )
+
+
 @handles("Dealer.Registered")
 def _registered(db: Db, r: EventRecord) -> None:
     d = r.data
@@ -63,14 +69,8 @@ def _registered(db: Db, r: EventRecord) -> None:
         "registered_on, registered_position) VALUES (?, ?, ?, ?, ?, ?, 'registered', ?, ?)",
         (r.aggregate_id, d["name"], d["region"], d["contact"], d["tier"], d["salesperson"], on, r.position),
     )
-    db.execute(
-        "INSERT INTO @dealer_tiers (dealer_id, position, effective_on, tier) VALUES (?, ?, ?, ?)",
-        (r.aggregate_id, r.position, on, d["tier"]),
-    )
-    db.execute(
-        "INSERT INTO @dealer_owners (dealer_id, position, effective_on, salesperson) VALUES (?, ?, ?, ?)",
-        (r.aggregate_id, r.position, on, d["salesperson"]),
-    )
+    _dated(db, r, "dealer_tiers", "tier", on, d["tier"])
+    _dated(db, r, "dealer_owners", "salesperson", on, d["salesperson"])
     _progress(db, r, "registration", r.aggregate_id, on)
 
 
@@ -126,10 +126,7 @@ def _took_effect(db: Db, r: EventRecord) -> None:
 
 @handles("Dealer.TierChanged")
 def _tier_changed(db: Db, r: EventRecord) -> None:
-    db.execute(
-        "INSERT INTO @dealer_tiers (dealer_id, position, effective_on, tier) VALUES (?, ?, ?, ?)",
-        (r.aggregate_id, r.position, day(r.data["effective_on"]).isoformat(), r.data["tier"]),
-    )
+    _dated(db, r, "dealer_tiers", "tier", day(r.data["effective_on"]).isoformat(), r.data["tier"])
     db.execute("UPDATE @dealers SET tier = ? WHERE dealer_id = ?", (r.data["tier"], r.aggregate_id))
 
 
@@ -139,10 +136,7 @@ def _reassigned(db: Db, r: EventRecord) -> None:
     move to the new salesperson (reassignments only move forward in time, see Dealer.reassign)."""
     on = day(r.data["effective_on"]).isoformat()
     salesperson = r.data["salesperson"]
-    db.execute(
-        "INSERT INTO @dealer_owners (dealer_id, position, effective_on, salesperson) VALUES (?, ?, ?, ?)",
-        (r.aggregate_id, r.position, on, salesperson),
-    )
+    _dated(db, r, "dealer_owners", "salesperson", on, salesperson)
     db.execute("UPDATE @dealers SET salesperson = ? WHERE dealer_id = ?", (salesperson, r.aggregate_id))
     for table, column in (("orders", "order_date"), ("sales", "order_date"), ("progress", "on_date")):
         db.execute(

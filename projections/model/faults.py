@@ -3,8 +3,6 @@ stopped at an event it cannot apply, and Kafka messages dead-lettered."""
 
 from __future__ import annotations
 
-from projections.model.base import Handlers
-
 TABLES: dict[str, str] = {
     # One row per stopped feed: the store's log, or one Kafka partition.
     "read_faults": """
@@ -16,7 +14,5 @@ TABLES: dict[str, str] = {
         reason TEXT NOT NULL, recorded_at TEXT NOT NULL, resolved_at TEXT, resolution TEXT,
         PRIMARY KEY (feed, kafka_offset)""",
 }
-INDEXES: dict[str, str] = {}
 # Not rebuilt from the log at all: left out when two builds of the read model are compared.
 BOOKKEEPING = ("read_faults", "read_holes")
-HANDLERS = Handlers()

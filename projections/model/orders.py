@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from projections.model.base import Handlers
+from projections.model.base import handles
 from projections.model.dealers import OWNER_ON
 from projections.records import EventRecord, cents, day, dec, to_json
 from projections.sql import Db
@@ -36,8 +36,6 @@ INDEXES: dict[str, str] = {
     "sales_by_dealer": "sales (dealer_id, business_date)",
     "orders_by_dealer": "orders (dealer_id)",
 }
-HANDLERS = Handlers()
-handles = HANDLERS.on
 
 
 @handles("Order.Placed")
@@ -140,26 +138,26 @@ def _delivered(db: Db, r: EventRecord) -> None:
     _sale(db, r, "delivery", on, cents(r.data["value"]), None)
 
 
-@handles("Order.PaymentRecorded")
-def _paid(db: Db, r: EventRecord) -> None:
-    amount = cents(r.data["amount"])
+def _settle(db: Db, order_id: str, column: str, amount: int) -> None:
+    """Add `amount` to `column` (paid_cents or returned_cents); a delivered order left with
+    nothing outstanding is paid."""
     db.execute(
-        "UPDATE @orders SET paid_cents = paid_cents + ?, status = CASE WHEN status = 'delivered' "
+        f"UPDATE @orders SET {column} = {column} + ?, status = CASE WHEN status = 'delivered' "
         "AND total_cents - returned_cents - paid_cents - ? <= 0 THEN 'paid' ELSE status END "
         "WHERE order_id = ?",
-        (amount, amount, r.aggregate_id),
+        (amount, amount, order_id),
     )
+
+
+@handles("Order.PaymentRecorded")
+def _paid(db: Db, r: EventRecord) -> None:
+    _settle(db, r.aggregate_id, "paid_cents", cents(r.data["amount"]))
 
 
 @handles("Order.Returned")
 def _returned(db: Db, r: EventRecord) -> None:
     value = cents(r.data["value"])
-    db.execute(
-        "UPDATE @orders SET returned_cents = returned_cents + ?, status = CASE WHEN "
-        "status = 'delivered' AND total_cents - returned_cents - ? - paid_cents <= 0 "
-        "THEN 'paid' ELSE status END WHERE order_id = ?",
-        (value, value, r.aggregate_id),
-    )
+    _settle(db, r.aggregate_id, "returned_cents", value)
     lines = [
         {
             "sku": x["sku"],

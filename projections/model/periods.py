@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from domain.values import Month
-from projections.model.base import Handlers
+from projections.model.base import handles
 from projections.records import EventRecord, day
 from projections.sql import Db
 
@@ -18,11 +18,8 @@ TABLES: dict[str, str] = {
     "followups": """
         month TEXT PRIMARY KEY, close_position BIGINT NOT NULL, done_position BIGINT""",
 }
-INDEXES: dict[str, str] = {}
 # Not rebuilt from the log alone: left out when two builds of the read model are compared.
 BOOKKEEPING = ("followups",)
-HANDLERS = Handlers()
-handles = HANDLERS.on
 
 
 @handles("AccountingCalendar.MonthClosed")

@@ -3,7 +3,7 @@ rates, thresholds and quota numbers (`projections.queries.common`)."""
 
 from __future__ import annotations
 
-from projections.model.base import Handlers
+from projections.model.base import handles
 from projections.records import EventRecord, day, to_json
 from projections.sql import Db
 
@@ -14,10 +14,6 @@ TABLES: dict[str, str] = {
         effective_from TEXT PRIMARY KEY, version_id TEXT NOT NULL, number INTEGER NOT NULL,
         terms TEXT NOT NULL, note TEXT NOT NULL, position BIGINT NOT NULL""",
 }
-
-INDEXES: dict[str, str] = {}
-HANDLERS = Handlers()
-handles = HANDLERS.on
 
 
 @handles("Policy.VersionPublished")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from projections.model.base import Handlers
+from projections.model.base import handles
 from projections.records import EventRecord, cents, day, dec, from_json, to_json
 from projections.sql import Db
 
@@ -28,8 +28,6 @@ INDEXES: dict[str, str] = {
     "entries_by_period": "rebate_entries (period, dealer_id)",
     "slips_by_dealer": "slips (dealer_id, period)",
 }
-HANDLERS = Handlers()
-handles = HANDLERS.on
 
 
 @handles("RebateSlip.Issued")

@@ -3,7 +3,7 @@ allocations (S2) and its draws (S3), as the `SparePartsPool` events make them.""
 
 from __future__ import annotations
 
-from projections.model.base import Handlers
+from projections.model.base import handles
 from projections.records import EventRecord, cents, day, dec
 from projections.sql import Db
 
@@ -20,10 +20,6 @@ TABLES: dict[str, str] = {
         position BIGINT PRIMARY KEY, pool TEXT NOT NULL, drawn_on TEXT NOT NULL,
         part TEXT NOT NULL, qty INTEGER NOT NULL, value TEXT NOT NULL""",
 }
-
-INDEXES: dict[str, str] = {}
-HANDLERS = Handlers()
-handles = HANDLERS.on
 
 
 @handles("SparePartsPool.Opened")

@@ -33,17 +33,6 @@ def months_of(period: Month | Quarter) -> list[Month]:
     return list(period.months) if isinstance(period, Quarter) else [period]
 
 
-def where(**equal: Any) -> tuple[str, list[Any]]:
-    """An SQL condition `column = ?` for each given value (an empty or None value leaves its
-    column free), with its parameters."""
-    clauses, params = ["1 = 1"], []
-    for column, value in equal.items():
-        if value:
-            clauses.append(f"{column} = ?")
-            params.append(value)
-    return " AND ".join(clauses), params
-
-
 @dataclass(frozen=True)
 class History:
     """A dealer's dated values (tier or owner) as known up to a log position."""
@@ -167,6 +156,17 @@ class QueryBase:
         )
         self._cached = (key, book)
         return book
+
+    def _rows(self, table: str, order_by: str, **equal: Any) -> list[Any]:
+        """The rows of `table` whose columns hold the values given (an empty or None value leaves
+        its column free), in `order_by` order."""
+        clauses, params = ["1 = 1"], []
+        for column, value in equal.items():
+            if value:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        with self.view.reading() as db:
+            return db.all(f"SELECT * FROM @{table} WHERE {' AND '.join(clauses)} ORDER BY {order_by}", params)
 
     def policy(self) -> PolicyBook:
         """The policy versions the figures use, read in a transaction of its own."""

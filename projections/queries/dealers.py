@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain.values import Tier
-from projections.queries.common import QueryBase, day_or_none, where
+from projections.queries.common import QueryBase, day_or_none
 
 
 class DealerQueries(QueryBase):
@@ -15,9 +15,8 @@ class DealerQueries(QueryBase):
 
     def dealers(self, region: str | None = None, tier: str | None = None) -> list[dict[str, Any]]:
         """The dealers, of a region and of a tier when given, by name."""
-        condition, params = where(region=region, tier=Tier.parse(tier).value if tier else None)
-        with self.view.reading() as db:
-            rows = db.all(f"SELECT * FROM @dealers WHERE {condition} ORDER BY name, dealer_id", params)
+        tier = Tier.parse(tier).value if tier else None
+        rows = self._rows("dealers", "name, dealer_id", region=region, tier=tier)
         return [
             {
                 "dealer_id": r["dealer_id"],

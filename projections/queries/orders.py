@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from projections.queries.common import QueryBase, day_or_none, where
+from projections.queries.common import QueryBase, day_or_none
 from projections.records import from_cents
 
 
@@ -14,9 +14,7 @@ class OrderQueries(QueryBase):
 
     def orders(self, dealer_id: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
         """The orders, of a dealer and in a status when given, by order date then log order."""
-        condition, params = where(dealer_id=dealer_id, status=status)
-        with self.view.reading() as db:
-            rows = db.all(f"SELECT * FROM @orders WHERE {condition} ORDER BY order_date, position", params)
+        rows = self._rows("orders", "order_date, position", dealer_id=dealer_id, status=status)
         return [
             {
                 "order_id": r["order_id"],
