@@ -50,6 +50,8 @@ class History:
 
 @dataclass(frozen=True)
 class Sums:
+    """Net sales (O5) over a period, with the deliveries and returns that make them."""
+
     net: Decimal = ZERO
     delivered: Decimal = ZERO
     returned: Decimal = ZERO  # a positive figure: the value returned
@@ -127,7 +129,7 @@ def agreement(dealer: dict[str, Any], as_of: int | None) -> tuple[date | None, d
 class QueryBase:
     """Queries over one view. `policy` gives the rates for accruals and the K4 numbers."""
 
-    def __init__(self, view: ChannelView, policy: PolicyBook | None = None):
+    def __init__(self, view: ChannelView, policy: PolicyBook | None = None) -> None:
         """`policy` replaces the versions the log records: a what-if (`audit simulate`) only."""
         self.view = view
         self.override = policy
