@@ -26,8 +26,8 @@ from domain.order import Order
 from domain.values import Tier
 from infra.persistence import parse_database_url
 from infra.settings import Settings
+from projections.model import TABLES
 from projections.projection import SOURCE, ChannelProjection, LogReader, catch_up
-from projections.schema import TABLES
 from projections.sql import PREFIX
 from projections.views import PostgresChannelView
 from services.application import ChannelLedger

@@ -17,8 +17,8 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
 from projections import model
+from projections.model import create_tables
 from projections.records import EventRecord
-from projections.schema import create_tables
 from projections.sql import Db, Dialect
 
 Batch = Sequence[tuple[EventRecord, Tracking]]

@@ -8,7 +8,7 @@ import logging
 from datetime import date
 
 from domain.values import Month
-from projections.evidence import slip_evidence
+from projections.model import periods
 from projections.queries import Reports
 from projections.views import ChannelView
 from services.application import ChannelLedger
@@ -25,14 +25,7 @@ class PeriodCloseManager:
     def pending(self) -> list[tuple[Month, int, date]]:
         """Closes the projection has seen whose follow-up is not yet done, in month order."""
         with self.view.reading() as db:
-            rows = db.all(
-                "SELECT f.month, f.close_position, c.closed_on FROM @followups f "
-                "JOIN @closes c ON c.month = f.month WHERE f.done_position IS NULL ORDER BY f.month"
-            )
-        return [
-            (Month.parse(r["month"]), int(r["close_position"]), date.fromisoformat(r["closed_on"]))
-            for r in rows
-        ]
+            return periods.pending(db)
 
     def run_pending(self) -> int | None:
         """Carry out every pending close; returns the last log position written, if any."""
@@ -45,7 +38,7 @@ class PeriodCloseManager:
     def follow_up(self, month: Month, close_position: int, closed_on: date) -> int | None:
         slips = self.reports.closing_slips(month, close_position)
         # The events behind each slip, whose digests the slip records (audit): all dealers' at once.
-        evidence = slip_evidence(self.view, month, close_position)
+        evidence = self.reports.slip_evidence(month, close_position)
         for slip in slips:
             slip["evidence"] = evidence.get(slip["dealer_id"], [])
         # Both commands save in bounded batches and skip what an interrupted run saved; the close
@@ -54,12 +47,8 @@ class PeriodCloseManager:
         allocations = self.reports.spare_allocation(month, close_position)
         allocated = self.app.allocate_spare_parts_month(str(month), allocations)
         written = [p for p in (issued.position, allocated.position) if p is not None]
-        done = max(written) if written else close_position
         with self.view.writing() as db:
-            db.execute(
-                "UPDATE @followups SET done_position = ? WHERE month = ? AND done_position IS NULL",
-                (done, str(month)),
-            )
+            periods.mark_done(db, month, max(written) if written else close_position)
         log.info(
             "close of %s: %d slips issued, %d pools allocated", month, len(issued.value), len(allocated.value)
         )

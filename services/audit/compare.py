@@ -15,8 +15,8 @@ import psycopg
 from psycopg.rows import dict_row
 
 from infra.persistence import Database
+from projections.model import BOOKKEEPING, TABLES
 from projections.projection import SOURCE
-from projections.schema import BOOKKEEPING, TABLES
 from projections.sql import PREFIX
 from services.audit.scratch import Scratch
 
@@ -25,7 +25,7 @@ SCRATCH_ALIAS = "audit_scratch"
 
 
 def layout(ddl: str) -> tuple[list[str], list[str]]:
-    """(columns, primary key) of a table's DDL in projections.schema.TABLES."""
+    """(columns, primary key) of a table's DDL in projections.model.TABLES."""
     columns: list[str] = []
     key: list[str] = []
     depth, part, parts = 0, "", []

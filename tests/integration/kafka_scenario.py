@@ -25,7 +25,7 @@ from infra.envelope import Codec, Envelope, EnvelopeError
 from infra.persistence import parse_database_url
 from infra.relay import RelayStore
 from infra.settings import Settings
-from projections.schema import dump
+from projections.model import dump
 from services.consumer import open_reporting_view, partition_name
 from services.runtime import Runtime, build_runtime
 from tests.builders import FORMAL_ON, POLICY, line, onboard, publish_prices

@@ -22,8 +22,8 @@ import pytest
 
 from infra.persistence import parse_database_url
 from infra.settings import Settings
+from projections.model import dump
 from projections.projection import SOURCE, ChannelProjection, catch_up
-from projections.schema import dump
 from projections.views import ChannelView
 from services.runtime import PostgresRuntime, Runtime, build_runtime, postgres_view
 from tests.builders import UNIT_POLICY, app_for_url

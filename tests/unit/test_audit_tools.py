@@ -12,7 +12,7 @@ from eventsourcing.persistence import Notification
 
 from domain.errors import InvalidInputError
 from domain.values import Month
-from projections.schema import TABLES
+from projections.model import TABLES
 from services.audit.compare import layout
 from services.audit.progress import Progress
 from services.audit.simulate import _month_range

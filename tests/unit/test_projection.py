@@ -21,10 +21,10 @@ from domain.values import Month
 from infra.settings import Settings
 from projections import model
 from projections.faults import ApplyError
+from projections.model import dump
 from projections.projection import SOURCE, ChannelProjection, catch_up
 from projections.queries import Reports
 from projections.records import EventRecord
-from projections.schema import dump
 from projections.views import ChannelView, SQLiteChannelView
 from services.process_managers import PeriodCloseManager
 from services.runtime import Runtime, build_runtime

@@ -23,7 +23,7 @@ from domain.rebates import (
 )
 from domain.values import Month, Quarter, Tier
 from infra.settings import Settings
-from projections.sentences import rebate_why
+from projections.queries.entries import rebate_why
 from services.runtime import Runtime, build_runtime
 from tests.builders import POLICY, UNIT_POLICY
 
