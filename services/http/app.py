@@ -17,13 +17,13 @@ from flask import Flask, Response, g, request
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api, Blueprint
 
+from infra.envelope import Money
 from infra.settings import Settings
 from projections.faults import reason_of
 from services import runtime
 from services.http import errors
 from services.http.auth import authenticate, public
 from services.http.context import Channel, channel
-from services.http.fields import Amount, DecimalString, Money
 from services.http.keys import KeyStore, bootstrap_file
 from services.http.resources import (
     api_keys,
@@ -37,7 +37,7 @@ from services.http.resources import (
     slips,
     spare_parts,
 )
-from services.http.schemas import HealthSchema
+from services.http.schemas.health import HealthSchema
 from services.runtime import Runtime
 
 log = logging.getLogger("channel.http")
@@ -136,8 +136,8 @@ def create_app(
     app.after_request(_finish)
 
     api = ChannelApi(app)
-    for field in (Money, Amount, DecimalString):
-        api.register_field(field, "string", None)
+    # Money is a decimal string, never a JSON number (HTTP's amounts and rates are kinds of it).
+    api.register_field(Money, "string", None)
     api.register_blueprint(health)
     for blueprint in _resources():
         api.register_blueprint(blueprint)
