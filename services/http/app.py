@@ -15,7 +15,9 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 from flask.json.provider import DefaultJSONProvider
+from flask.typing import ResponseReturnValue
 from flask_smorest import Api, Blueprint
+from werkzeug.exceptions import HTTPException
 
 from infra.envelope import Money
 from infra.settings import Settings
@@ -74,10 +76,12 @@ class JSONProvider(DefaultJSONProvider):
 
 
 class ChannelApi(Api):
+    """flask-smorest's Api answering every HTTPException with the one error body."""
+
     ERROR_SCHEMA = errors.ErrorSchema
 
-    def _register_error_handlers(self) -> None:
-        errors.register(self._app)
+    def handle_http_exception(self, error: HTTPException) -> ResponseReturnValue:
+        return errors.handle_http(error)
 
 
 def build_runtime(
@@ -136,6 +140,7 @@ def create_app(
     app.after_request(_finish)
 
     api = ChannelApi(app)
+    errors.register(app)  # the domain's errors, a stopped read model, anything unexpected
     # Money is a decimal string, never a JSON number (HTTP's amounts and rates are kinds of it).
     api.register_field(Money, "string", None)
     api.register_blueprint(health)
