@@ -215,7 +215,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from services.runtime import build_runtime
+    from services.bootstrap import build_runtime
 
     runtime = build_runtime(settings)
     try:

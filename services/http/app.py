@@ -22,11 +22,11 @@ from werkzeug.exceptions import HTTPException
 from infra.envelope import Money
 from infra.settings import Settings
 from projections.faults import reason_of
-from services import runtime
+from services.bootstrap import build_key_store, build_runtime
 from services.http import errors
 from services.http.auth import authenticate, public
 from services.http.context import Channel, channel
-from services.http.keys import KeyStore, bootstrap_file
+from services.http.keys import KeyStore
 from services.http.resources import (
     api_keys,
     credit,
@@ -40,7 +40,7 @@ from services.http.resources import (
     spare_parts,
 )
 from services.http.schemas.health import HealthSchema
-from services.runtime import Runtime
+from services.runtimes.base import Runtime
 
 log = logging.getLogger("channel.http")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -84,14 +84,6 @@ class ChannelApi(Api):
         return errors.handle_http(error)
 
 
-def build_runtime(
-    settings: Settings, clock: Callable[[], date], *, lead: bool = True
-) -> Runtime:
-    """The runtime (write side, read side, sync); `lead=False` never runs the projections in this
-    process."""
-    return runtime.build_runtime(settings, clock=clock, lead=lead)
-
-
 def create_app(
     runtime_or_settings: Runtime | Settings,
     *,
@@ -99,19 +91,17 @@ def create_app(
     keys: KeyStore | None = None,
     clock: Callable[[], date] = date.today,
 ) -> Flask:
-    """The WSGI app. Given settings, it builds the runtime and the key store from them; given a
-    runtime, it uses it (and `settings`, default from the environment, for the key store)."""
+    """The WSGI app. Given settings, it has the composition root build the runtime and the key
+    store from them; given a runtime, it uses it (and `settings`, default from the environment, for
+    the key store)."""
     if isinstance(runtime_or_settings, Settings):
         settings = runtime_or_settings
-        runtime = build_runtime(settings, clock)
+        runtime = build_runtime(settings, clock=clock)
     else:
         runtime = runtime_or_settings
         settings = settings or Settings()
     if keys is None:
-        keys = KeyStore.from_url(
-            settings.CHANNEL_DATABASE_URL,
-            bootstrap_file(settings.CHANNEL_API_KEYS, settings.CHANNEL_DATABASE_URL),
-        )
+        keys = build_key_store(settings)
 
     app = Flask("channel")
     app.json = JSONProvider(app)
