@@ -58,21 +58,26 @@ def event_id(originator_id: UUID | str, originator_version: int) -> str:
 class Money(fields.Decimal):
     """A decimal string, never a JSON number (floats would lose cents)."""
 
+    # A message by key, so that the HTTP edge, which uses these fields too, words it its own way.
+    default_error_messages = {"not_text": "Money is a decimal string, e.g. \"12000.00\"."}
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(as_string=True, allow_nan=False, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if not isinstance(value, str):
-            raise ValidationError("Money is a decimal string, e.g. \"12000.00\".")
+            raise self.make_error("not_text")
         return super()._deserialize(value, attr, data, **kwargs)
 
 
 class StrictBoolean(fields.Boolean):
     """true or false, not "yes" or 1."""
 
+    default_error_messages = {"invalid": "Not a boolean."}
+
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if not isinstance(value, bool):
-            raise ValidationError("Not a boolean.")
+            raise self.make_error("invalid")
         return value
 
 

@@ -15,7 +15,7 @@ from services.audit import output
 from services.audit.verify import Verification, verify
 
 if TYPE_CHECKING:
-    from services.runtime import ReadState
+    from services.runtimes.base import ReadState
 
 
 def _timeline(p: argparse.ArgumentParser) -> None:
@@ -130,8 +130,7 @@ def _expected(items: list[str]) -> dict[str, str]:
 def run_verify(args: argparse.Namespace, settings: Settings) -> int:
     from infra.persistence import parse_database_url
     from services.audit.verify import Finding
-    from services.bootstrap import build_application
-    from services.runtime import stored_read_state
+    from services.bootstrap import build_application, stored_read_state
 
     expected = _expected(args.expect)
     app = build_application(settings)

@@ -18,8 +18,8 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from examples.ml_company import QUARTER, Demo
+    from services.bootstrap import build_runtime
     from services.reports_cli import quarter_report
-    from services.runtime import build_runtime
 
     database = parse_database_url(settings.CHANNEL_DATABASE_URL)
     if args.fresh and database.kind == "sqlite" and database.path != ":memory:":

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any
 
 from domain.errors import InvalidInputError
-from infra.persistence import parse_database_url
 from infra.settings import Settings
 
 
@@ -73,23 +72,13 @@ def _on_signals(stop: Callable[[], None]) -> None:
 
 
 def run_relay(args: argparse.Namespace, settings: Settings) -> int:
-    from infra.relay import SMALL_POOL, KafkaOptions, Relay
-    from services.application import ChannelLedger
+    from services.bootstrap import build_relay, relay_application, relay_options
 
     _logging(args.verbose)
-    options = KafkaOptions(
-        bootstrap=args.bootstrap or settings.CHANNEL_KAFKA_BOOTSTRAP,
-        topic=args.topic or settings.CHANNEL_KAFKA_TOPIC,
-        partitions=args.partitions or settings.CHANNEL_KAFKA_PARTITIONS,
-        idempotence=settings.CHANNEL_KAFKA_IDEMPOTENCE,
-        max_in_flight=settings.CHANNEL_KAFKA_MAX_IN_FLIGHT,
-    )
-    database = parse_database_url(settings.CHANNEL_DATABASE_URL)
-    # The relay only reads the log, from one thread: a small pool.
-    env = {**database.eventsourcing_env(), **(SMALL_POOL if database.is_postgres else {})}
-    app = ChannelLedger(env, open_policy=False)  # the relay only reads the log
-    relay = Relay(app, database, options,
-                  batch_size=args.batch or settings.CHANNEL_RELAY_BATCH)
+    options = relay_options(settings, bootstrap=args.bootstrap, topic=args.topic,
+                            partitions=args.partitions)
+    app = relay_application(settings)
+    relay = build_relay(settings, app=app, options=options, batch_size=args.batch)
     _on_signals(relay.stop)
     if args.republish:
         relay.start_over("asked to republish")
@@ -106,31 +95,25 @@ def run_relay(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_consume(args: argparse.Namespace, settings: Settings) -> int:
-    from services.consumer import ConsumerOptions, ReportingConsumer, open_reporting_view
+    from services.bootstrap import build_consumer, consumer_options, reporting_view
 
     _logging(args.verbose)
     topic = args.topic or settings.CHANNEL_KAFKA_TOPIC
-    options = ConsumerOptions(
-        bootstrap=args.bootstrap or settings.CHANNEL_KAFKA_BOOTSTRAP,
-        topic=topic,
-        group=args.group or settings.CHANNEL_KAFKA_GROUP,
-        dead_letter_topic=args.dead_letter_topic or settings.CHANNEL_KAFKA_DEAD_LETTER_TOPIC,
-        max_poll_interval_ms=settings.CHANNEL_KAFKA_MAX_POLL_INTERVAL_MS,
-        session_timeout_ms=settings.CHANNEL_KAFKA_SESSION_TIMEOUT_MS,
-        heartbeat_interval_ms=settings.CHANNEL_KAFKA_HEARTBEAT_INTERVAL_MS,
-        max_poll_records=args.max_poll_records,
+    options = consumer_options(
+        settings, bootstrap=args.bootstrap, topic=topic, group=args.group,
+        dead_letter_topic=args.dead_letter_topic, max_poll_records=args.max_poll_records,
     )
     url = args.reporting_database or settings.CHANNEL_REPORTING_DATABASE_URL
     if args.resolve and not args.note.strip():
         raise InvalidInputError("--resolve: say with --note how the hole was dealt with",
                                 field="note")
-    view = open_reporting_view(url)
+    view = reporting_view(settings, url)
     if args.status or args.resolve:
         try:
             return _resolve(view, topic, args) if args.resolve else _status(view, topic, url, args)
         finally:
             view.datastore.close()
-    consumer = ReportingConsumer(view, options)
+    consumer = build_consumer(settings, view, options)
     _on_signals(consumer.stop)
     logging.getLogger("channel.consume").info(
         "consume: %s topic %s group %s -> %s", options.bootstrap, topic, options.group, url)

@@ -17,7 +17,8 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from services.runtime import PostgresRuntime, build_runtime
+    from services.bootstrap import build_runtime
+    from services.runtimes.postgres import PostgresRuntime
 
     runtime = build_runtime(settings, lead=True)
     try:

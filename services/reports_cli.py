@@ -1,167 +1,18 @@
 """`channel report {rebates,spare-budgets,dealers,salespeople,weekly,statistics,slips}`: the read
-model's reports as a table, CSV or JSON; `render` and `quarter_report` also serve the demo."""
+model's reports as a table, CSV or JSON (services/report_format.py); `quarter_report` also serves
+the demo."""
 
 from __future__ import annotations
 
 import argparse
-import csv
-import io
-import json
 from collections.abc import Callable, Sequence
-from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from domain.errors import InvalidInputError
 from domain.values import Month, Quarter, parse_period
 from infra.settings import Settings
 from projections.queries import Reports
-
-FORMATS = ("table", "csv", "json")
-
-# The columns a table or CSV shows (JSON carries every field).
-COLUMNS: dict[str, list[str]] = {
-    "rebates": [
-        "dealer_name",
-        "period",
-        "kind",
-        "status",
-        "tier",
-        "basis",
-        "threshold",
-        "rate",
-        "amount",
-        "policy_version",
-    ],
-    "slips": ["dealer_name", "period", "status", "issued_on", "lines", "total", "disputes"],
-    "spare-budgets": [
-        "pool_name",
-        "region",
-        "month",
-        "basis",
-        "carried_over",
-        "allocated",
-        "drawn",
-        "balance",
-        "status",
-        "policy_version",
-    ],
-    "dealers": [
-        "rank",
-        "name",
-        "region",
-        "region_rank",
-        "tier",
-        "salesperson",
-        "net_sales",
-        "deliveries",
-        "returns",
-    ],
-    "salespeople": [
-        "rank",
-        "salesperson",
-        "region",
-        "net_sales",
-        "quota",
-        "carried",
-        "target",
-        "achievement",
-        "bonus",
-        "flags",
-    ],
-    "d5": ["region", "a_dealers", "aa_dealers", "flagged"],
-    "stat-dealers": ["name", "region", "tier", "orders", "net_sales", "deliveries", "returns", "rebates"],
-    "stat-salespeople": [
-        "salesperson",
-        "region",
-        "orders",
-        "net_sales",
-        "returns",
-        "rebates",
-        "quota",
-        "achievement",
-        "flags",
-    ],
-    "stat-regions": [
-        "region",
-        "dealers",
-        "orders",
-        "net_sales",
-        "deliveries",
-        "returns",
-        "rebates",
-        "lacks_aa_successor",
-    ],
-    "weekly": ["salesperson", "week", "from", "to", "net_sales", "month_to_date", "quota"],
-    "weekly-dealers": ["name", "net_sales", "deliveries", "returns"],
-    "weekly-progress": ["step", "count", "dealers"],
-    "forecasts": ["name", "month", "amount"],
-}
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, (list, tuple)):
-        return ", ".join(_cell(v) for v in value)
-    if isinstance(value, dict):
-        return "; ".join(f"{k}={_cell(v)}" for k, v in value.items())
-    return value.isoformat() if isinstance(value, date) else str(value)
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON")
-
-
-def to_json(value: Any) -> str:
-    return json.dumps(value, default=_json_default, indent=2, ensure_ascii=False)
-
-
-def render(rows: Sequence[dict[str, Any]], fmt: str = "table", columns: Sequence[str] | None = None) -> str:
-    """Rows as an aligned text table, CSV or JSON (money as decimal strings, dates ISO)."""
-    if fmt == "json":
-        return to_json(list(rows))
-    cols = list(columns) if columns else (list(rows[0]) if rows else [])
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(cols)
-        for row in rows:
-            writer.writerow([_cell(row.get(c)) for c in cols])
-        return out.getvalue().rstrip("\n")
-    if fmt != "table":
-        raise InvalidInputError(f"format: one of {', '.join(FORMATS)}", field="format")
-    if not rows:
-        return "  (none)"
-    cells = [[_cell(row.get(c)) for c in cols] for row in rows]
-    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(cols)]
-    numeric = [all(_numeric(row.get(c)) for row in rows) for c in cols]
-
-    def line(values: Sequence[str]) -> str:
-        return "  ".join(
-            v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric, strict=True)
-        ).rstrip()
-
-    return "\n".join([line(cols), line(["-" * w for w in widths]), *(line(r) for r in cells)])
-
-
-def _numeric(value: Any) -> bool:
-    return value is None or (isinstance(value, (int, Decimal)) and not isinstance(value, bool))
-
-
-def _sections(sections: list[tuple[str, Sequence[dict[str, Any]], str]], fmt: str) -> str:
-    """Several tables one after another, each under its title."""
-    parts = []
-    for title, rows, columns in sections:
-        body = render(rows, fmt, COLUMNS[columns])
-        parts.append(f"# {title}\n{body}" if fmt == "csv" else f"{title}\n{body}")
-    return "\n\n".join(parts)
+from services.report_format import COLUMNS, FORMATS, render, sections, to_json
 
 
 def slip_rows(slips: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -184,7 +35,7 @@ def quarter_report(reports: Reports, quarter: str, fmt: str = "table") -> str:
     parsed = Quarter.parse(quarter)
     last = str(parsed.months[-1])
     budgets = [row for m in parsed.months for row in reports.spare_budgets(str(m))]
-    sections: list[tuple[str, Sequence[dict[str, Any]], str]] = [
+    tables: list[tuple[str, Sequence[dict[str, Any]], str]] = [
         (f"Rebate ledger {parsed} (R1–R5)", reports.rebates(str(parsed)), "rebates"),
         (
             f"Rebate confirmation slips {parsed} (R5, R6)",
@@ -197,7 +48,7 @@ def quarter_report(reports: Reports, quarter: str, fmt: str = "table") -> str:
         (f"Salesperson ranking {parsed} (K4)", reports.salesperson_ranking(str(parsed)), "salespeople"),
         (f"Regions lacking an AA dealer to step up {parsed} (D5)", reports.d5_flags(str(parsed)), "d5"),
     ]
-    return _sections(sections, fmt)
+    return sections(tables, fmt)
 
 
 # --- the command ------------------------------------------------------------------------------
@@ -215,7 +66,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from services.runtime import build_runtime
+    from services.bootstrap import build_runtime
 
     runtime = build_runtime(settings)
     try:
@@ -265,7 +116,7 @@ def _dealers(reports: Reports, args: argparse.Namespace) -> str:
     flags = reports.d5_flags(period)
     if args.format == "json":
         return to_json({"rows": rows, "d5": flags})
-    return _sections(
+    return sections(
         [(f"Dealer ranking {period} (K3)", rows, "dealers"), (f"D5 succession {period}", flags, "d5")],
         args.format,
     )
@@ -299,7 +150,7 @@ def _weekly(reports: Reports, args: argparse.Namespace) -> str:
         {"step": step, "count": v["count"], "dealers": [d["name"] for d in v["dealers"]]}
         for step, v in week["progress"].items()
     ]
-    return _sections(
+    return sections(
         [
             (f"Week {week['week']} of {week['salesperson']} (K1)", summary, "weekly"),
             ("Net sales by dealer", week["by_dealer"], "weekly-dealers"),
@@ -315,7 +166,7 @@ def _statistics(reports: Reports, args: argparse.Namespace) -> str:
     if args.format == "json":
         return to_json(stats)
     totals = [{"region": "total", **stats["totals"]}]
-    return _sections(
+    return sections(
         [
             (f"Sales statistics {stats['period']} by dealer (K5)", stats["dealers"], "stat-dealers"),
             (f"Salesperson statistics {stats['period']} (K5)", stats["salespeople"], "stat-salespeople"),

@@ -4,12 +4,13 @@ never through the mapper) and name the first stored event that was altered, remo
 Each close records `chain_hash = sha256(previous close's hash, digest of every event it covers)` and
 saves a seal (LogSeal parts) with each event's digest. The seal is authentic when its digests give
 the close's hash again; then merging it with the stored events names each difference. Events after
-the last close are covered by nothing yet."""
+the last close are covered by nothing yet. The rebate slips' evidence is checked too
+(services/audit/slip_check.py); what is found is services/audit/findings.py's."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.application import Application
@@ -17,112 +18,14 @@ from eventsourcing.persistence import Notification
 
 from domain.ids import CALENDAR_ID
 from domain.log_seal import LogSeal
-from domain.rebate_slip import RebateSlip
-from domain.slip_evidence import SlipEvidence
 from infra import integrity
+from services.audit.findings import CloseCheck, Finding, Verification, describe
 from services.audit.progress import Progress
+from services.audit.slip_check import SlipEvidenceCheck
 from services.audit.timeline import batches
 
-MAX_LISTED = 20  # differences listed per close; the rest are counted
-# Sealed entries of the slips checked together: their stored events are read in one pass.
-SLIP_GROUP = 50_000
-
-
-def describe(n: Notification) -> str:
-    """`Order.Delivered of 3f2a… v4`: what a stored event claims to be."""
-    kind = n.topic.rsplit(":", 1)[-1]
-    return f"{kind} of {n.originator_id} v{n.originator_version}"
-
-
-@dataclass(frozen=True)
-class Finding:
-    kind: str  # altered, removed, inserted, chain, seal, close, anchor
-    message: str
-    position: int | None = None  # the stored event named, when one can be named
-    month: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "position": self.position, "month": self.month,
-                "message": self.message}
-
-
-@dataclass
-class CloseCheck:
-    month: str
-    covers_from: int
-    covers_to: int
-    chain_hash: str
-    events: int = 0
-    findings: list[Finding] = field(default_factory=list)
-    more: int = 0  # differences found beyond those listed
-
-    @property
-    def ok(self) -> bool:
-        return not self.findings
-
-    def add(self, finding: Finding) -> None:
-        if sum(f.position is not None for f in self.findings) >= MAX_LISTED and finding.position:
-            self.more += 1
-        else:
-            self.findings.append(finding)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"month": self.month, "covers_from": self.covers_from, "covers_to": self.covers_to,
-                "events": self.events, "chain_hash": self.chain_hash, "ok": self.ok,
-                "findings": [f.as_dict() for f in self.findings], "more": self.more}
-
-
-@dataclass
-class Verification:
-    head: int
-    closes: list[CloseCheck] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)  # not tied to one close's range
-    slips: int = 0  # rebate slips whose evidence was checked
-
-    @property
-    def covered_to(self) -> int:
-        return self.closes[-1].covers_to if self.closes else 0
-
-    @property
-    def uncovered(self) -> tuple[int, int]:
-        """Positions after the last close: recorded, but not yet under any hash."""
-        return self.covered_to + 1, self.head
-
-    @property
-    def all_findings(self) -> list[Finding]:
-        return [f for c in self.closes for f in c.findings] + self.findings
-
-    @property
-    def ok(self) -> bool:
-        return not self.all_findings
-
-    @property
-    def first(self) -> Finding | None:
-        """The first stored event named (lowest position), else the first finding."""
-        named = [f for f in self.all_findings if f.position is not None]
-        if named:
-            return min(named, key=lambda f: f.position or 0)
-        found = self.all_findings
-        return found[0] if found else None
-
-    @property
-    def last_hash(self) -> str:
-        return self.closes[-1].chain_hash if self.closes else ""
-
-    def as_dict(self) -> dict[str, Any]:
-        first = self.first
-        return {
-            "ok": self.ok,
-            "head": self.head,
-            "covered_to": self.covered_to,
-            "uncovered": {"from": self.uncovered[0], "to": self.uncovered[1],
-                          "events": max(self.uncovered[1] - self.uncovered[0] + 1, 0)},
-            "last_chain_hash": self.last_hash,
-            "first": first.as_dict() if first else None,
-            "closes": [c.as_dict() for c in self.closes],
-            "slips_checked": self.slips,
-            "findings": [f.as_dict() for f in self.findings],
-        }
+# The result types are importable from here, where `channel audit` and the tests look for them.
+__all__ = ["CloseCheck", "Finding", "Verification", "Verifier", "describe", "verify"]
 
 
 @dataclass(frozen=True)
@@ -224,7 +127,7 @@ class Verifier:
             previous_hash, expected_from = close.chain_hash, close.covers_to + 1
         bar.finish()
         self._check_orphan_seal(closes, result)
-        self._check_slips(result)
+        SlipEvidenceCheck(self.app).run(result)
         return result
 
     def _check_range(self, close: Close, check: CloseCheck, bar: Progress) -> None:
@@ -320,95 +223,6 @@ class Verifier:
                 f"the close of {month} was removed, or a close stopped before recording it",
                 month=month,
             ))
-
-    # --- the rebate slips' evidence -------------------------------------------------------------
-
-    def _check_slips(self, result: Verification) -> None:
-        """Each slip sealed the digests of the events behind it: they must still be stored as
-        they were. Names the slips an alteration touches (their money rests on it). The stored
-        events behind a group of slips are read together, not slip by slip."""
-        topic = f"{RebateSlip.__module__}:RebateSlip.Issued"
-        start = 1
-        group: list[tuple[str, list[tuple[int, bytes]]]] = []
-        size = 0
-        while True:
-            found = self.recorder.select_notifications(start=start, limit=500, topics=[topic])
-            for n in found:
-                result.slips += 1
-                sealed = self._slip_evidence(n, result)
-                if sealed is not None:
-                    group.append(sealed)
-                    size += len(sealed[1])
-                if size >= SLIP_GROUP:
-                    self._check_group(group, result)
-                    group, size = [], 0
-            if not found:
-                self._check_group(group, result)
-                return
-            start = found[-1].id + 1
-
-    def _slip_evidence(
-        self, n: Notification, result: Verification
-    ) -> tuple[str, list[tuple[int, bytes]]] | None:
-        """(label, sealed entries) of the slip at `n`, if its evidence gives its hash."""
-        try:
-            e: Any = self.mapper.to_domain_event(n)
-            label = f"the rebate slip of {e.period} for dealer {e.dealer_id}"
-            inline = integrity.SealPart([list(r) for r in e.evidence_positions or []],
-                                        str(e.evidence_digests))
-            sealed = list(inline.entries())
-            evidence_hash = str(e.evidence_hash)
-        except Exception as exc:
-            result.findings.append(Finding(
-                "slip", f"the rebate slip at position {n.id} cannot be read: {type(exc).__name__}"))
-            return None
-        if not sealed and evidence_hash != integrity.EMPTY_EVIDENCE:
-            # Nothing inline, yet a hash of something: a big dealer's evidence, in parts.
-            sealed, why = self._slip_parts(str(n.originator_id))
-            if why:
-                result.findings.append(Finding(
-                    "slip", f"{label} (position {n.id}): its evidence {why}"))
-        if integrity.chain_of_digests("", (d for _, d in sealed)) != evidence_hash:
-            result.findings.append(Finding(
-                "slip", f"{label} (position {n.id}): its evidence does not give its hash"))
-        return label, sealed
-
-    def _slip_parts(self, slip_id: str) -> tuple[list[tuple[int, bytes]], str]:
-        """The entries of a slip's SlipEvidence parts, and what is wrong with them ("" if
-        nothing); the slip's hash then says whether they are the ones it sealed."""
-        entries: list[tuple[int, bytes]] = []
-        count, k = 1, 0
-        while k < count:
-            stored = self.recorder.select_events(SlipEvidence.create_id(slip_id, k), limit=1)
-            if not stored:
-                return entries, f"part {k} is missing"
-            try:
-                e: Any = self.mapper.to_domain_event(stored[0])
-                count = int(e.parts) if k == 0 else count
-                part = integrity.SealPart([list(r) for r in e.positions], str(e.digests))
-                entries.extend(part.entries())
-            except Exception as exc:
-                return entries, f"part {k} cannot be read: {type(exc).__name__}"
-            k += 1
-        return entries, ""
-
-    def _check_group(
-        self, group: list[tuple[str, list[tuple[int, bytes]]]], result: Verification
-    ) -> None:
-        positions = {p for _, sealed in group for p, _ in sealed}
-        stored = {m.id: (integrity.event_digest(m), m)
-                  for m in integrity.read_positions(self.recorder, positions)}
-        for label, sealed in group:
-            for position, digest in sealed:
-                found = stored.get(position)
-                if found is None:
-                    result.findings.append(Finding(
-                        "removed", f"position {position} was removed: {label} rests on it",
-                        position=position))
-                elif found[0] != digest:
-                    result.findings.append(Finding(
-                        "altered", f"position {position} ({describe(found[1])}) was altered: "
-                        f"{label} rests on it", position=position))
 
 
 def verify(app: Application[Any], *, progress: bool = False) -> Verification:

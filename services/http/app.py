@@ -15,16 +15,18 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 from flask.json.provider import DefaultJSONProvider
+from flask.typing import ResponseReturnValue
 from flask_smorest import Api, Blueprint
+from werkzeug.exceptions import HTTPException
 
+from infra.envelope import Money
 from infra.settings import Settings
 from projections.faults import reason_of
-from services import runtime
+from services.bootstrap import build_key_store, build_runtime
 from services.http import errors
 from services.http.auth import authenticate, public
 from services.http.context import Channel, channel
-from services.http.fields import Amount, DecimalString, Money
-from services.http.keys import KeyStore, bootstrap_file
+from services.http.keys import KeyStore
 from services.http.resources import (
     api_keys,
     credit,
@@ -37,8 +39,8 @@ from services.http.resources import (
     slips,
     spare_parts,
 )
-from services.http.schemas import HealthSchema
-from services.runtime import Runtime
+from services.http.schemas.health import HealthSchema
+from services.runtimes.base import Runtime
 
 log = logging.getLogger("channel.http")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -74,18 +76,12 @@ class JSONProvider(DefaultJSONProvider):
 
 
 class ChannelApi(Api):
+    """flask-smorest's Api answering every HTTPException with the one error body."""
+
     ERROR_SCHEMA = errors.ErrorSchema
 
-    def _register_error_handlers(self) -> None:
-        errors.register(self._app)
-
-
-def build_runtime(
-    settings: Settings, clock: Callable[[], date], *, lead: bool = True
-) -> Runtime:
-    """The runtime (write side, read side, sync); `lead=False` never runs the projections in this
-    process."""
-    return runtime.build_runtime(settings, clock=clock, lead=lead)
+    def handle_http_exception(self, error: HTTPException) -> ResponseReturnValue:
+        return errors.handle_http(error)
 
 
 def create_app(
@@ -95,19 +91,17 @@ def create_app(
     keys: KeyStore | None = None,
     clock: Callable[[], date] = date.today,
 ) -> Flask:
-    """The WSGI app. Given settings, it builds the runtime and the key store from them; given a
-    runtime, it uses it (and `settings`, default from the environment, for the key store)."""
+    """The WSGI app. Given settings, it has the composition root build the runtime and the key
+    store from them; given a runtime, it uses it (and `settings`, default from the environment, for
+    the key store)."""
     if isinstance(runtime_or_settings, Settings):
         settings = runtime_or_settings
-        runtime = build_runtime(settings, clock)
+        runtime = build_runtime(settings, clock=clock)
     else:
         runtime = runtime_or_settings
         settings = settings or Settings()
     if keys is None:
-        keys = KeyStore.from_url(
-            settings.CHANNEL_DATABASE_URL,
-            bootstrap_file(settings.CHANNEL_API_KEYS, settings.CHANNEL_DATABASE_URL),
-        )
+        keys = build_key_store(settings)
 
     app = Flask("channel")
     app.json = JSONProvider(app)
@@ -136,8 +130,9 @@ def create_app(
     app.after_request(_finish)
 
     api = ChannelApi(app)
-    for field in (Money, Amount, DecimalString):
-        api.register_field(field, "string", None)
+    errors.register(app)  # the domain's errors, a stopped read model, anything unexpected
+    # Money is a decimal string, never a JSON number (HTTP's amounts and rates are kinds of it).
+    api.register_field(Money, "string", None)
     api.register_blueprint(health)
     for blueprint in _resources():
         api.register_blueprint(blueprint)

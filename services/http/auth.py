@@ -4,12 +4,12 @@ each operation's roles (DESIGN.md's table) and how a dealer's own data is recogn
 from __future__ import annotations
 
 from collections.abc import Callable
-from copy import deepcopy
 from functools import wraps
 from typing import Any, TypeVar, cast
 from uuid import UUID
 
 from flask import current_app, g, request
+from flask_smorest import Blueprint
 from werkzeug.exceptions import Forbidden, Unauthorized
 
 from services.http.keys import KeyStore, Principal, Role
@@ -77,27 +77,22 @@ def guard(*roles: Role, own: OwnerResolver | None = None) -> Callable[[F], F]:
             roles_text += " (a dealer: its own data only)"
         lines = (view.__doc__ or "").strip().splitlines()
         rest = "\n".join(line.strip() for line in lines[1:]).strip()
-        doc = deepcopy(getattr(view, "_apidoc", {}))
-        manual = doc.setdefault("manual_doc", {})
-        manual["x-roles"] = [r.value for r in roles]
-        manual["description"] = (rest + "\n\n" if rest else "") + f"Roles: {roles_text}."
-        responses = doc.setdefault("response", {}).setdefault("responses", {})
-        responses.setdefault(401, ["UNAUTHORIZED"])
-        responses.setdefault(403, ["FORBIDDEN"])
-        wrapper._apidoc = doc  # type: ignore[attr-defined]
-        wrapper.roles = allowed  # type: ignore[attr-defined]
-        return cast(F, wrapper)
+        # Every guarded operation may answer 401 and 403 (flask-smorest's responses by status).
+        documented = Blueprint.doc(
+            description=(rest + "\n\n" if rest else "") + f"Roles: {roles_text}.",
+            responses={401: "UNAUTHORIZED", 403: "FORBIDDEN"},
+            **{"x-roles": [r.value for r in roles]},
+        )
+        return cast(F, documented(wrapper))
 
     return decorator
 
 
 def public(view: F) -> F:
     """Mark an operation that answers without a key (`/healthz`)."""
-    doc = deepcopy(getattr(view, "_apidoc", {}))
-    doc.setdefault("manual_doc", {})["security"] = []
-    view._apidoc = doc  # type: ignore[attr-defined]
-    view.public = True  # type: ignore[attr-defined]
-    return view
+    documented = cast(F, Blueprint.doc(security=[])(view))
+    documented.public = True  # type: ignore[attr-defined]
+    return documented
 
 
 def require_own_dealer(dealer_id: str | None) -> None:

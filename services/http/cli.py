@@ -7,10 +7,10 @@ import sys
 from typing import Any
 
 from infra.settings import Settings
+from services.bootstrap import build_application, build_key_store
 from services.http.keys import (
     KeyStore,
     Role,
-    bootstrap_file,
     embedded_keys_file,
     ensure_embedded_keys,
 )
@@ -44,10 +44,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def _store(settings: Settings) -> KeyStore:
-    return KeyStore.from_url(
-        settings.CHANNEL_DATABASE_URL,
-        bootstrap_file(settings.CHANNEL_API_KEYS, settings.CHANNEL_DATABASE_URL),
-    )
+    return build_key_store(settings)
 
 
 def serve_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -85,8 +82,6 @@ def _print_keys(settings: Settings) -> None:
 def create_key(args: argparse.Namespace, settings: Settings) -> int:
     dealer_id = args.dealer_id
     if dealer_id:
-        from services.bootstrap import build_application
-
         app = build_application(settings)
         try:
             dealer_id = str(app.get_dealer(dealer_id).id)

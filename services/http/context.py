@@ -14,7 +14,7 @@ from projections.faults import ReadModelStoppedError
 from projections.queries import Reports
 from services.application import ChannelLedger, Done
 from services.http.keys import KeyStore
-from services.runtime import Runtime
+from services.runtimes.base import Runtime
 
 T = TypeVar("T")
 log = logging.getLogger("channel.http")

@@ -128,7 +128,8 @@ def handle_unexpected(error: BaseException) -> ResponseReturnValue:
 
 
 def register(app: Flask) -> None:
-    app.register_error_handler(HTTPException, handle_http)
+    """The handlers beside flask-smorest's own for HTTPException (`Api.handle_http_exception`,
+    which answers with `handle_http`)."""
     app.register_error_handler(ChannelError, handle_channel)
     app.register_error_handler(ReadModelStoppedError, handle_stopped)  # the more specific class
     app.register_error_handler(Exception, handle_unexpected)

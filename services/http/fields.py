@@ -1,5 +1,6 @@
 """marshmallow fields for the HTTP contract: money and rates as decimal strings, business dates,
-months, quarters and ISO weeks, each documented in the OpenAPI schema by type and pattern."""
+months, quarters and ISO weeks, each documented in the OpenAPI schema by type and pattern. Money and
+the strict boolean are the wire's own fields (infra.envelope), which Kafka's envelope uses too."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from decimal import Decimal
 from typing import Any
 
 from marshmallow import ValidationError, fields
+from marshmallow.types import ErrorMessages
 
 from domain.errors import InvalidInputError
 from domain.limits import FIRST_DAY, LAST_DAY
 from domain.values import Month, Week, money, parse_period
+from infra.envelope import Money
 
 MONEY_IN = r"^\d{1,12}(\.\d{1,2})?$"
 MONEY_OUT = r"^-?\d+\.\d{2}$"
@@ -20,59 +23,53 @@ SIGNED_MONEY_IN = r"^-?\d{1,12}(\.\d{1,2})?$"
 DECIMAL_OUT = r"^-?\d+(\.\d+)?$"
 MONTH = r"^(19|2\d)\d{2}-(0[1-9]|1[0-2])$"
 QUARTER = r"^(19|2\d)\d{2}-Q[1-4]$"
+# The strict boolean's message at the HTTP edge (infra.envelope.StrictBoolean's own is Kafka's).
+YES_OR_NO: ErrorMessages = {"invalid": "give true or false"}
 PERIOD = r"^(19|2\d)\d{2}-((0[1-9]|1[0-2])|Q[1-4])$"
 WEEK = r"^(19|2\d)\d{2}-W(0[1-9]|[1-4]\d|5[0-3])$"
 
 
-class Money(fields.Field):
-    """Money as a decimal string: `"12000.00"`. Input takes at most two decimals; numbers are refused
-    so that no amount ever passes through a float."""
+class Amount(Money):
+    """Money in an answer: a decimal string rounded to the cent, possibly negative (`"12000.00"`).
+    The decimal-string rule itself is the wire's (infra.envelope.Money), shared with Kafka."""
 
-    documented = MONEY_IN
-
-    def __init__(self, *, signed: bool = False, **kwargs: Any) -> None:
-        self.pattern = re.compile(SIGNED_MONEY_IN if signed else MONEY_IN)
+    def __init__(self, **kwargs: Any) -> None:
         metadata = kwargs.pop("metadata", {})
-        kwargs["metadata"] = {
-            "pattern": self.pattern.pattern if self.documented == MONEY_IN else self.documented,
-            "example": "12000.00",
-            **metadata,
-        }
-        super().__init__(**kwargs)
+        super().__init__(metadata={"pattern": MONEY_OUT, "example": "12000.00", **metadata}, **kwargs)
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         return None if value is None else str(money(value))
 
+
+class MoneyIn(Amount):
+    """Money in a request: at most two decimals (and not negative unless `signed`). Numbers are
+    refused, so that no amount ever passes through a float; answered as an Amount, since forecast
+    months go both ways."""
+
+    default_error_messages = {"not_text": 'give money as a decimal string, e.g. "12000.00"'}
+
+    def __init__(self, *, signed: bool = False, **kwargs: Any) -> None:
+        self.pattern = re.compile(SIGNED_MONEY_IN if signed else MONEY_IN)
+        metadata = kwargs.pop("metadata", {})
+        super().__init__(metadata={"pattern": self.pattern.pattern, **metadata}, **kwargs)
+
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
-        if not isinstance(value, str):
-            raise ValidationError('give money as a decimal string, e.g. "12000.00"')
-        if not self.pattern.match(value):
+        # The text is checked before it becomes a Decimal, which would accept "1e5" or " 12".
+        if isinstance(value, str) and not self.pattern.match(value):
             raise ValidationError(
                 f"{value!r} is not an amount with at most two decimals"
                 + ("" if self.pattern.pattern.startswith("^-") else " (and not negative)")
             )
-        return Decimal(value)
+        found: Decimal = super()._deserialize(value, attr, data, **kwargs)
+        return found
 
 
-class Amount(Money):
-    """Money in a response: a decimal string with two decimals, possibly negative."""
-
-    documented = MONEY_OUT
-
-
-class DecimalString(fields.Field):
-    """A rate or ratio as a decimal string, unrounded: `"0.020"` (responses only)."""
+class DecimalString(Money):
+    """A rate or ratio as a decimal string, unrounded: `"0.020"` (answers only)."""
 
     def __init__(self, **kwargs: Any) -> None:
         metadata = kwargs.pop("metadata", {})
-        kwargs["metadata"] = {"pattern": DECIMAL_OUT, "example": "0.020", **metadata}
-        super().__init__(**kwargs)
-
-    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
-        return None if value is None else format(Decimal(value), "f")
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
-        raise ValidationError("read-only")
+        super().__init__(metadata={"pattern": DECIMAL_OUT, "example": "0.020", **metadata}, **kwargs)
 
 
 class BusinessDate(fields.Date):
@@ -145,15 +142,6 @@ class WeekField(_Text):
 
     def parse(self, text: str) -> str:
         return str(Week.parse(text))
-
-
-class StrictBoolean(fields.Boolean):
-    """A JSON `true` or `false`; no strings or numbers standing in for them."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
-        if not isinstance(value, bool):
-            raise ValidationError("give true or false")
-        return value
 
 
 class Count(fields.Integer):

@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 from flask import Flask
@@ -37,12 +36,11 @@ def prepare_database(settings: Settings) -> None:
     """Create every table once, in the master, before the workers start: DDL run by several
     workers at once on PostgreSQL fails in all but one ("tuple concurrently updated")."""
     global _tables_ready
-    from services.http.app import build_runtime
-    from services.http.keys import KeyStore
+    from services.bootstrap import build_key_store, build_runtime
 
     configure_logging()  # the master's lines too (a read-model fault met at start, say)
-    KeyStore.from_url(settings.CHANNEL_DATABASE_URL).close()
-    build_runtime(settings, date.today, lead=False).close()
+    build_key_store(settings, bootstrap_keys=False).close()
+    build_runtime(settings, lead=False).close()
     _tables_ready = True
 
 

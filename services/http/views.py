@@ -1,4 +1,5 @@
-"""Aggregates as plain dicts for the response schemas (the presentation the schemas dump)."""
+"""Aggregates as plain dicts for the response schemas (the presentation the schemas dump); statuses
+stay the domain's enums, which the schemas answer by value."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def dealer_view(dealer: Dealer) -> dict[str, Any]:
         "tier": dealer.tier.value,
         "salesperson": dealer.salesperson,
         "contact": dealer.contact,
-        "status": dealer.status.value,
+        "status": dealer.status,
         "registered_on": dealer.registered_on,
         "draft_signed_on": dealer.draft_signed_on,
         "forecasts": [{"month": m, "amount": a} for m, a in sorted(dealer.forecasts.items())],
@@ -46,7 +47,7 @@ def order_view(order: Order) -> dict[str, Any]:
         "ship_to_region": order.ship_to_region,
         "payment": order.payment.value,
         "tier": order.tier.value,
-        "status": order.status.value,
+        "status": order.status,
         "total": order.total,
         "needs_approval": order.needs_approval,
         "approvals": order.approvals,
@@ -67,7 +68,7 @@ def order_view(order: Order) -> dict[str, Any]:
 def credit_view(line: CreditLine, today: date) -> dict[str, Any]:
     return {
         "dealer_id": line.dealer_id,
-        "status": line.status.value,
+        "status": line.status,
         "limit": line.limit,
         "reserved": line.reserved_total,
         "receivable": line.receivable_total,

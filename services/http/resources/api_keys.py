@@ -10,10 +10,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from domain.errors import InvalidInputError, NotFoundError
-from services.http import schemas as s
 from services.http.auth import guard
 from services.http.context import channel, ledger
 from services.http.keys import Role
+from services.http.schemas import api_keys as s
 
 blp = Blueprint("api-keys", __name__, url_prefix="/api-keys", description="API keys (admin)")
 

@@ -9,10 +9,11 @@ from uuid import UUID
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from services.http import schemas as s
 from services.http.auth import guard, path_dealer, scoped_dealer
 from services.http.context import ledger, reports, synced
 from services.http.keys import Role
+from services.http.schemas import dealers as s
+from services.http.schemas.spare_parts import PoolSchema
 from services.http.views import dealer_view, pool_view
 
 blp = Blueprint("dealers", __name__, url_prefix="/dealers", description="Dealers (D1–D9, S1)")
@@ -128,7 +129,7 @@ def termination(body: dict[str, Any], dealer_id: UUID) -> dict[str, Any]:
 @blp.route("/<uuid:dealer_id>/repair-centre", methods=["POST"])
 @guard(MANAGER)
 @blp.arguments(s.RepairCentreSchema)
-@blp.response(201, s.PoolSchema)
+@blp.response(201, PoolSchema)
 def repair_centre(body: dict[str, Any], dealer_id: UUID) -> dict[str, Any]:
     """Authorize a tier-A dealer as its region's repair centre (S1); opens its spare-parts pool"""
     return pool_view(synced(ledger().authorize_repair_centre(str(dealer_id), body["signed_on"])))

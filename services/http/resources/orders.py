@@ -9,10 +9,10 @@ from uuid import UUID
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from services.http import schemas as s
 from services.http.auth import body_dealer, guard, require_own_dealer, scoped_dealer
 from services.http.context import ledger, reports, synced
 from services.http.keys import Role
+from services.http.schemas import orders as s
 from services.http.views import order_view
 
 blp = Blueprint("orders", __name__, url_prefix="/orders", description="Orders (O1–O6, P3, D9)")

@@ -9,11 +9,11 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from domain.errors import InvalidInputError
-from services.http import schemas as s
 from services.http.auth import guard
 from services.http.context import ledger, synced
 from services.http.fields import MONTH
 from services.http.keys import Role
+from services.http.schemas import periods as s
 
 blp = Blueprint("periods", __name__, url_prefix="/periods", description="Accounting periods (O6)")
 

@@ -8,10 +8,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from domain.policy import PolicyVersion, version_from_terms
-from services.http import schemas as s
 from services.http.auth import EVERYONE, guard
 from services.http.context import ledger, synced
 from services.http.keys import Role
+from services.http.schemas import policy as s
 
 blp = Blueprint("policy", __name__, url_prefix="/policy", description="Policy versions (R4)")
 

@@ -8,10 +8,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from domain.errors import NotFoundError
-from services.http import schemas as s
 from services.http.auth import EVERYONE, guard
 from services.http.context import ledger, synced
 from services.http.keys import Role
+from services.http.schemas import price_list as s
 from services.http.views import price_list_view
 
 blp = Blueprint("price-list", __name__, url_prefix="/price-list", description="Prices (P1–P4)")

@@ -10,11 +10,11 @@ from uuid import UUID
 from flask_smorest import Blueprint
 
 from domain.errors import InvalidInputError
-from services.http import schemas as s
 from services.http.auth import Denied, guard, path_dealer, principal, scoped_dealer
 from services.http.context import reports
 from services.http.fields import PERIOD
 from services.http.keys import Role
+from services.http.schemas import reports as s
 
 blp = Blueprint("reports", __name__, url_prefix="/reports", description="Reports (R, S, K)")
 DEALER, SALES, MANAGER, FINANCE, AUDITOR = (

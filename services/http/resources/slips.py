@@ -10,10 +10,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from projections.faults import ReadModelStoppedError
-from services.http import schemas as s
 from services.http.auth import guard, scoped_dealer
 from services.http.context import ledger, reports, synced
 from services.http.keys import Role
+from services.http.schemas import slips as s
 from services.http.views import slip_view
 
 blp = Blueprint(

@@ -8,10 +8,10 @@ from uuid import UUID
 from flask_smorest import Blueprint
 
 from domain.ids import NATIONAL_POOL
-from services.http import schemas as s
 from services.http.auth import guard
 from services.http.context import ledger, synced
 from services.http.keys import Role
+from services.http.schemas import spare_parts as s
 from services.http.views import pool_view
 
 blp = Blueprint(

@@ -1,0 +1,179 @@
+"""The PostgreSQL runtime: one process at a time leads the projections with the library's
+`ProjectionRunner`; every process waits on the view's tracking."""
+
+from __future__ import annotations
+
+import os
+import threading
+from time import monotonic, sleep
+from typing import Any, cast
+
+import psycopg
+from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.projection import ProjectionRunner
+from eventsourcing.utils import Environment
+
+from infra.persistence import Database
+from projections.faults import is_transient
+from projections.projection import SOURCE, ChannelProjection, LogReader
+from projections.records import EventRecord
+from projections.views import PostgresChannelView, advisory_key
+from services.application import ChannelLedger
+from services.runtimes.base import Runtime, fault_log, log
+
+CLOSE_EVENT = "AccountingCalendar.MonthClosed"
+LEADER_RETRY = 1.0  # seconds between attempts to become the projections' leader
+FOLLOW_UP_POLL = 1.0  # seconds between the leader's looks for pending closes
+FAULT_POLL = 0.25  # seconds between looks for a recorded fault while waiting for the read model
+
+
+class PostgresRuntime(Runtime):
+    """PostgreSQL: one process at a time (the holder of an advisory lock) runs the
+    ProjectionRunner and the process manager; every process waits on the view's tracking."""
+
+    def __init__(
+        self,
+        app: ChannelLedger,
+        view: PostgresChannelView,
+        read_wait: float,
+        database: Database,
+        lead: bool,
+    ):
+        super().__init__(app, view, read_wait)
+        self.pg_view = view
+        self.database = database
+        self.env = database.eventsourcing_env()
+        self._stopping = threading.Event()
+        self._wake = threading.Event()
+        self.is_leader = threading.Event()
+        self._thread: threading.Thread | None = None
+        if lead:
+            self._thread = threading.Thread(target=self._lead, name="channel-projections", daemon=True)
+            self._thread.start()
+
+    # --- waiting (every process) ----------------------------------------------------------------
+
+    def sync(self, position: int | None) -> None:
+        """Returns at once when the read model is stopped: nothing will come to wait for."""
+        if position is None or self.read_fault() is not None:
+            return
+        deadline = monotonic() + self.read_wait
+        if not self._wait(position, deadline):
+            return
+        # The closes up to `position` have follow-ups; wait until the leader has done them and
+        # the view has projected what they wrote.
+        pause = 0.02
+        while True:
+            with self.view.reading() as db:
+                rows = db.all("SELECT done_position FROM @followups WHERE close_position <= ?", (position,))
+            if all(r["done_position"] is not None for r in rows):
+                break
+            if monotonic() >= deadline or self.read_fault() is not None:
+                log.warning("read side: the close follow-ups up to %s are not done yet", position)
+                return
+            self._wake.set()
+            sleep(pause)
+            pause = min(pause * 2, 0.2)
+        done = max((int(r["done_position"]) for r in rows), default=0)
+        if done > position:
+            self._wait(done, deadline)
+
+    def _wait(self, position: int, deadline: float) -> bool:
+        while True:
+            remaining = deadline - monotonic()
+            try:
+                self.view.wait(SOURCE, position, timeout=max(min(remaining, FAULT_POLL), 0.01))
+            except TimeoutError:
+                if self.read_fault() is not None:
+                    return False
+                if remaining <= FAULT_POLL:
+                    log.warning("read side: not at log position %s within %ss", position, self.read_wait)
+                    return False
+                continue
+            return True
+
+    # --- leading (one process) ---------------------------------------------------------------------
+
+    def _lead(self) -> None:
+        key = advisory_key(self.pg_view.datastore.schema, "leader")
+        while not self._stopping.is_set():
+            try:
+                with psycopg.connect(self.database.conninfo(), autocommit=True) as conn:
+                    got = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+                    if got and got[0]:
+                        self.is_leader.set()
+                        try:
+                            self._follow(conn)
+                        finally:
+                            self.is_leader.clear()
+            except Exception:
+                log.exception("projections: leader loop failed; trying again")
+            self._stopping.wait(LEADER_RETRY)
+
+    def _follow(self, lock: psycopg.Connection[Any]) -> None:
+        """Catch the backlog up in batches, then follow the log with the library's runner; run the
+        close follow-ups whenever a close has been projected. Stopped at a fault, hold the lead
+        without following (no other process retries it over and over) until this one stops."""
+        if self._stopped is None:
+            self._resume()
+            if self._advance() is None:
+                self._run(lock)
+        if self._stopped is not None:
+            self._hold(lock)
+
+    def _run(self, lock: psycopg.Connection[Any]) -> None:
+        runner = ProjectionRunner(
+            application_class=LogReader,
+            projection_class=ChannelProjection,
+            view_class=PostgresChannelView,
+            # The tables exist (this runtime made them); creating them again from a second pool
+            # would race with the other processes' DDL for nothing.
+            env={**self.env, "CREATE_TABLE": "false"},
+        )
+        runner.view.listeners.append(self._on_applied)
+        with runner:
+            while not self._stopping.is_set():
+                try:
+                    runner.run_forever(timeout=0)  # re-raises an error of the runner's thread
+                except Exception as error:
+                    if is_transient(error):
+                        raise
+                    self._stop(self._fault_of(error))
+                    return
+                if runner.is_interrupted.is_set():
+                    return
+                self._wake.clear()
+                try:
+                    self.managers.run_pending()
+                except Exception:
+                    log.exception("projections: a close follow-up failed; it will be retried")
+                self._wake.wait(FOLLOW_UP_POLL)
+                lock.execute("SELECT 1")  # the lock lives as long as this connection
+
+    def _hold(self, lock: psycopg.Connection[Any]) -> None:
+        fault_log.warning("read model: this process leads the projections but follows the log no "
+                          "further: restart it once the cause is fixed")
+        while not self._stopping.wait(FOLLOW_UP_POLL):
+            lock.execute("SELECT 1")
+
+    def _on_applied(self, records: list[EventRecord]) -> None:
+        if any(r.kind == CLOSE_EVENT for r in records):
+            self._wake.set()
+
+    def close(self) -> None:
+        if self._stopping.is_set():
+            return
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join()
+        self.pg_view.datastore.close()
+        super().close()
+
+
+def postgres_view(env: dict[str, str]) -> PostgresChannelView:
+    """The view as `ProjectionRunner` builds it: a factory configured under the projection's name,
+    so both use the same tracking table."""
+    environment = Environment(ChannelProjection.name, {**os.environ, **env})
+    factory = InfrastructureFactory.construct(env=environment)
+    return cast(PostgresChannelView, factory.tracking_recorder(PostgresChannelView))
