@@ -1,6 +1,5 @@
-"""Read-only queries over the read model (the read side contract in docs/architecture.md), one
-module per rule family composed into `Reports`. Every method returns plain dicts and lists: money
-as Decimal, dates as date."""
+"""`Reports`: the read side's queries (docs/architecture.md), one module per rule family composed
+into one class. Every method returns plain dicts and lists: money as Decimal, dates as date."""
 
 from __future__ import annotations
 

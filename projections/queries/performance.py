@@ -1,6 +1,5 @@
-"""The performance family's queries: the weekly report of a salesperson (K1), the ranking of
-salespeople with the bonus (K2) and with quota, target, achievement and flags (K4), the ranking of
-dealers (K3). The facts are gathered here; `domain.performance` decides."""
+"""The performance family's queries (K1–K4): the weekly report, the rankings of salespeople (with
+quota, target, achievement, flags and bonus) and of dealers; `domain.performance` decides."""
 
 from __future__ import annotations
 

@@ -1,7 +1,5 @@
-"""The rebates family's queries (R1): the ledger of a month (R2) or a quarter (R3) — posted
-entries and accruals (R5) at the tier and policy of R4, corrections (R6) —, the explanation of a
-dealer's figures (R7) and the lines of the slips a close issues. The facts are gathered here;
-`domain.rebates` decides the money."""
+"""The rebates family's queries (R1–R7): the ledger of a month or quarter (posted, accrued,
+corrections), a dealer's explanation, a close's slip lines; `domain.rebates` decides the money."""
 
 from __future__ import annotations
 
