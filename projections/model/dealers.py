@@ -1,5 +1,5 @@
-"""The dealers family's tables and handlers (D1–D8, K1 progress): dealer rows, histories of tier
-(R4) and owner (D8) with their log positions, forecasts, each salesperson's channel progress."""
+"""The dealers family's tables and handlers: dealer rows (D1, D2, D3, D7), histories of tier (D6,
+R4) and owner (D8) with their log positions, forecasts, each salesperson's channel progress (K1)."""
 
 from __future__ import annotations
 

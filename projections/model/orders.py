@@ -1,5 +1,5 @@
-"""The orders family's tables and handlers (O1–O5): orders and their lines, and the net-sales
-facts (O5: + delivered, − returned, by business date) with the dealer, region and owner (D8)."""
+"""The orders family's tables and handlers: orders and their lines (O1, O3), and the net-sales facts
+(O5: + delivered, − returned, by business date) with the dealer, region and owner (D8)."""
 
 from __future__ import annotations
 

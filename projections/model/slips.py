@@ -1,5 +1,5 @@
-"""The rebates and slips family's tables and handlers (R5, R6, R7): the confirmation slips with
-their disputes, and the posted ledger entries (a slip's lines, corrections of accepted disputes)."""
+"""The rebates and slips family's tables and handlers: the confirmation slips (R5) with their disputes
+(R6), and the posted entries (R2 monthly, R3 quarterly, R6 corrections) with what explains them (R7)."""
 
 from __future__ import annotations
 
