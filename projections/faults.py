@@ -1,7 +1,5 @@
-"""What the read side could not apply. A feed (the store's log, or one Kafka partition) that meets
-an event it cannot apply stops at it — never skips it — and records why in `rm_read_faults`;
-a Kafka message that cannot even be decoded is dead-lettered, and the hole it may leave in the
-books is recorded in `rm_read_holes` until it is resolved. Bookkeeping, not figures."""
+"""What the read side could not apply: a feed stopped at an event (`rm_read_faults`), and the holes
+dead-lettered Kafka messages may leave (`rm_read_holes`). Bookkeeping, not figures."""
 
 from __future__ import annotations
 
@@ -135,6 +133,8 @@ def _fault(row: Any) -> ReadFault:
                      row["recorded_at"], row["recorded_by"], None if offset is None else int(offset))
 
 
+# A feed (the store's log, or one Kafka partition) that meets an event it cannot apply stops at
+# it, never skips it: a read model with a hole gives wrong figures.
 def record(view: ChannelView, fault: ReadFault) -> None:
     """In a transaction of its own: the failed batch's has rolled back."""
     with view.writing() as db:

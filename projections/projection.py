@@ -1,6 +1,5 @@
-"""The projection of Channel Ledger's log into the read model, as the library's `Projection`: fed
-event by event by a `ProjectionRunner` (PostgreSQL), or in batches by `catch_up` (SQLite, which
-cannot subscribe, and any backlog)."""
+"""The projection of the log into the read model (the library's `Projection`), fed event by event
+by a `ProjectionRunner` (PostgreSQL) or in batches by `catch_up` (SQLite, backlogs, the replay)."""
 
 from __future__ import annotations
 

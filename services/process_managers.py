@@ -1,6 +1,5 @@
-"""Process managers: what a month close sets off (O6) — each dealer's rebate confirmation slip
-(R5) and the spare-parts allocation of every pool (S2). They read the read model as it stood at the
-close's log position and issue idempotent commands, so a replay or a restart changes nothing."""
+"""What a month close sets off (O6): each dealer's rebate slip (R5) and every pool's allocation
+(S2), read as at the close's log position and issued by idempotent commands (replay-safe)."""
 
 from __future__ import annotations
 

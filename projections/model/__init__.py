@@ -1,10 +1,5 @@
-"""The read model: one registry of every family's tables and event handlers, used alike by the
-views (store, replay) and the Kafka consumer. Same DDL on SQLite and PostgreSQL: dates are ISO
-text, money summed in SQL is whole cents (exact on both databases), other money decimal text.
-
-Pure facts, no business numbers: rates and thresholds are applied by the queries and the close's
-process manager, from the policy versions the log records (projected like any other event).
-Events that carry no figure the read model shows (credit, roster, prices) are tracked only."""
+"""The read model's one registry: every family's tables, indexes and event handlers, used alike
+by the views (store, replay), the Kafka consumer and the audit's comparison."""
 
 from __future__ import annotations
 
@@ -17,6 +12,11 @@ from projections.model.base import HANDLERS
 from projections.records import EventRecord
 from projections.sql import Db
 
+# The same DDL on SQLite and PostgreSQL: dates are ISO text, money summed in SQL is whole cents
+# (exact on both databases), other money decimal text. The tables hold facts only: rates and
+# thresholds are applied by the queries, from the policy versions the log records (projected like
+# any other event). Events that carry no figure the read model shows (credit, roster, prices) are
+# tracked only.
 __all__ = ["BOOKKEEPING", "HANDLERS", "INDEXES", "TABLES", "apply", "create_tables", "dump"]
 
 FAMILIES: tuple[ModuleType, ...] = (dealers, orders, periods, spare_parts, slips, policy, faults)

@@ -1,6 +1,5 @@
-"""The dealers family: the dealer rows (D1 registration, D2 onboarding, D3 activation, D7
-termination), the histories of tier (D6, R4) and owner (D8) with their log positions, the
-forecasts (D2) and each salesperson's channel progress (K1), as the `Dealer` events make them."""
+"""The dealers family's tables and handlers: dealer rows (D1, D2, D3, D7), histories of tier (D6,
+R4) and owner (D8) with their log positions, forecasts, each salesperson's channel progress (K1)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
-"""The orders family: the order rows and lines (O1, with their life cycle O3), and the net-sales
-facts (O5: + delivered, − returned, by business date) with the dealer, region and salesperson (D8)
-each counts for, as the `Order` events make them."""
+"""The orders family's tables and handlers: orders and their lines (O1, O3), and the net-sales facts
+(O5: + delivered, − returned, by business date) with the dealer, region and owner (D8)."""
 
 from __future__ import annotations
 

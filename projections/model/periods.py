@@ -1,6 +1,5 @@
-"""The periods family (O6, R5, S2): the closed months, and the bookkeeping of what each close set
-off (its slips and allocations), which the close's process manager keeps and a replay reads off
-the log."""
+"""The periods family's tables and handlers (O6): the closed months, and the bookkeeping of what
+each close set off (R5 slips, S2 allocations), kept by the close's process manager."""
 
 from __future__ import annotations
 

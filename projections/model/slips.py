@@ -1,7 +1,5 @@
-"""The rebates and slips family: the rebate confirmation slips (R5) with their disputes (R6), and
-the posted ledger entries with the figures that explain them (R7) — a slip's lines when it is
-issued, corrections when a dispute is accepted. Accruals are not stored: the queries compute them
-(`projections.queries.rebates`)."""
+"""The rebates and slips family's tables and handlers: the confirmation slips (R5) with their disputes
+(R6), and the posted entries (R2 monthly, R3 quarterly, R6 corrections) with what explains them (R7)."""
 
 from __future__ import annotations
 
@@ -11,6 +9,7 @@ from projections.model.base import handles
 from projections.records import EventRecord, cents, day, dec, from_json, to_json
 from projections.sql import Db
 
+# Accruals are not stored: the queries compute them (projections.queries.rebates).
 TABLES: dict[str, str] = {
     "slips": """
         slip_id TEXT PRIMARY KEY, dealer_id TEXT NOT NULL, period TEXT NOT NULL,

@@ -1,8 +1,5 @@
 """A rebate line as the read side shows it (R5, R7): a ledger entry, posted or accrued, and the
-sentence that explains it, rendered from the line's figures wherever a line is shown (HTTP ledger,
-explanation and slips, `channel report`, `channel audit explain`, the demo). Events carry figures
-only; slips issued before that still hold a `why` of their own, which only serves here as the note
-of an old correction."""
+sentence that explains it, rendered from the line's figures wherever a line is shown."""
 
 from __future__ import annotations
 
@@ -27,6 +24,8 @@ def _money(value: Any) -> Decimal | None:
     return None if found is None else money(found)
 
 
+# Events carry figures only; slips issued before that still hold a `why` of their own, which
+# only serves here as the note of an old correction.
 def rebate_why(line: Mapping[str, Any]) -> str:
     """Why a monthly (R2), quarterly (R3) or correction (R6) line is what it is."""
     kind = line.get("kind")

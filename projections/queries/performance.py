@@ -1,6 +1,5 @@
-"""The performance family's queries: the weekly report of a salesperson (K1), the ranking of
-salespeople with the bonus (K2) and with quota, target, achievement and flags (K4), the ranking of
-dealers (K3). The facts are gathered here; `domain.performance` decides."""
+"""The performance family's queries: the weekly report (K1), the rankings of salespeople (K2 bonus, K4
+quota, target, achievement, flags) and of dealers (K3); `domain.performance` decides."""
 
 from __future__ import annotations
 
@@ -64,7 +63,7 @@ def daily_net(db: Db, month: Month) -> dict[str, list[tuple[date, Decimal]]]:
 
 
 class PerformanceQueries(QueryBase):
-    """K1–K4 over the view."""
+    """K1, K2, K3 and K4 over the view."""
 
     def dealer_ranking(self, period: str, region: str | None = None) -> list[dict[str, Any]]:
         """K3: dealers by net sales in a month or quarter, overall (with each one's rank in its

@@ -1,7 +1,5 @@
-"""The rebates family's queries (R1): the ledger of a month (R2) or a quarter (R3) — posted
-entries and accruals (R5) at the tier and policy of R4, corrections (R6) —, the explanation of a
-dealer's figures (R7) and the lines of the slips a close issues. The facts are gathered here;
-`domain.rebates` decides the money."""
+"""The rebates family's queries: the ledger (R2 monthly, R3 quarterly, R4 tier and policy, R5 posted
+or accrued, R6 corrections), its explanation (R7), a close's slip lines; `domain.rebates` decides."""
 
 from __future__ import annotations
 
@@ -91,13 +89,14 @@ def sale_facts(db: Db, dealer_id: str, first: str, last: str) -> list[dict[str, 
 
 
 class RebateQueries(QueryBase):
-    """R1–R7 over the view; the close's slip lines (R5) as known at its log position."""
+    """The rebate ledger (R2, R3, R4, R5, R6) and its explanation (R7) over the view; the close's slip
+    lines (R5) as known at its log position."""
 
     def _figures(
         self, db: Db, period: Month | Quarter, as_of: int | None = None
     ) -> list[tuple[str, RebateLine]]:
         """What each eligible dealer earns for the period, from the log up to `as_of`: the facts
-        are gathered here, the domain decides the money (R1–R4)."""
+        are gathered here, the domain decides the money (R1, R2, R3, R4)."""
         book = self._book(db)
         dealers = common.dealer_rows(db)
         tiers = common.tiers(db, as_of)

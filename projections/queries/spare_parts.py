@@ -1,6 +1,5 @@
 """The spare-parts family's queries (S2, S3): each pool's month (allocation or accrual, draws,
-balances) and the allocations a close makes. The facts are gathered here; `domain.allocation`
-divides the money."""
+balances) and the allocations a close makes; `domain.allocation` divides the money."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
-"""Rebuild the read model from the log into a scratch view with the very projection code and
-catch-up loop the live side runs (`catch_up`, up to a stop): memory stays bounded whatever the
-length of the log."""
+"""Rebuild the read model from the log into a scratch view with the live side's projection and
+catch-up loop (`catch_up`, up to a stop): memory stays flat whatever the length of the log."""
 
 from __future__ import annotations
 
