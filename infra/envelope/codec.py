@@ -1,0 +1,176 @@
+"""The CloudEvents 1.0 document of one event (its schema), the validated Envelope and the Codec
+between domain events and Kafka message values."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.utils import get_topic
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from infra.envelope.base import BASE_FIELDS, DATACONTENTTYPE, SOURCE, SPECVERSION, EnvelopeError, event_id
+from infra.envelope.catalog import EventCatalog, EventType
+from infra.envelope.fields import StrictString
+
+
+class CloudEventSchema(Schema):
+    """A CloudEvents 1.0 JSON document of one Channel Ledger event (structured mode).
+
+    Extensions: `position` (the store's log position), `aggregateversion`, `predecessor` (the
+    position of the previous event published to the same partition, 0 for the first: lets a
+    consumer see a gap) and, for an event that concerns one dealer, `partitionkey` (the
+    CloudEvents partitioning extension: the dealer id, which is also the Kafka key).
+    """
+
+    specversion = StrictString(required=True, validate=validate.Equal(SPECVERSION))
+    id = StrictString(required=True, validate=validate.Length(min=1))
+    source = StrictString(required=True, validate=validate.Length(min=1))
+    type = StrictString(required=True)
+    subject = fields.UUID(required=True)
+    time = fields.AwareDateTime(required=True)
+    datacontenttype = StrictString(required=True, validate=validate.Equal(DATACONTENTTYPE))
+    data = fields.Dict(keys=StrictString(), required=True)
+    position = fields.Integer(strict=True, required=True, validate=validate.Range(min=1))
+    aggregateversion = fields.Integer(strict=True, required=True, validate=validate.Range(min=1))
+    predecessor = fields.Integer(strict=True, required=True, validate=validate.Range(min=0))
+    partitionkey = StrictString(load_default=None, validate=validate.Length(min=1))
+
+    def __init__(self, catalog: EventCatalog, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.catalog = catalog
+
+    @validates_schema(skip_on_field_errors=False)
+    def check_event(self, doc: dict[str, Any], **kwargs: Any) -> None:
+        errors: dict[str, Any] = {}
+        entry = self.catalog.named(doc["type"]) if "type" in doc else None
+        if "type" in doc and entry is None:
+            errors["type"] = [f"unknown event type {doc['type']!r}"]
+        if entry is not None and "data" in doc:
+            try:
+                # Loaded once, here: the document's `data` leaves the schema decoded.
+                doc["data"] = entry.data.load(doc["data"])
+            except ValidationError as e:
+                errors["data"] = e.messages
+        if {"id", "subject", "aggregateversion"} <= doc.keys() and doc["id"] != event_id(
+            doc["subject"], doc["aggregateversion"]
+        ):
+            errors["id"] = ["does not name this event (subject, aggregateversion)"]
+        if doc.get("predecessor", 0) >= doc.get("position", 1 << 62):
+            errors["predecessor"] = ["must precede the position"]
+        if errors:
+            raise ValidationError(errors)
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """A validated envelope; `data` holds the decoded values (Decimal, date, …)."""
+
+    id: str
+    source: str
+    type: EventType
+    subject: UUID
+    time: datetime
+    position: int
+    aggregateversion: int
+    predecessor: int
+    partitionkey: str | None
+    data: dict[str, Any]
+
+    @property
+    def broadcast(self) -> bool:
+        """Published to every partition: the event concerns all dealers."""
+        return self.partitionkey is None
+
+    def to_event(self) -> Aggregate.Event:
+        """The domain event object, built as the application's mapper builds it."""
+        state = dict(self.data)
+        state["originator_id"] = self.subject
+        state["originator_version"] = self.aggregateversion
+        state["timestamp"] = self.time
+        if self.type.created:
+            state["originator_topic"] = get_topic(self.type.aggregate_class)
+        event = object.__new__(self.type.event_class)
+        object.__setattr__(event, "__dict__", state)
+        return event
+
+
+class Codec:
+    """Encodes domain events as envelopes (validated by the schema before they leave) and decodes
+    messages back, refusing anything that fails the schema with an EnvelopeError."""
+
+    def __init__(self, catalog: EventCatalog | None = None, source: str = SOURCE) -> None:
+        self.catalog = catalog or EventCatalog.of_domain()
+        self.source = source
+        self.schema = CloudEventSchema(self.catalog)
+
+    def document(self, event: Any, *, position: int, predecessor: int,
+                 partitionkey: str | None) -> dict[str, Any]:
+        entry = self.catalog.for_event(event)
+        state = vars(event)
+        values = {k: v for k, v in state.items() if k not in BASE_FIELDS}
+        doc: dict[str, Any] = {
+            "specversion": SPECVERSION,
+            "id": event_id(event.originator_id, event.originator_version),
+            "source": self.source,
+            "type": entry.name,
+            "subject": str(event.originator_id),
+            "time": event.timestamp.isoformat(),
+            "datacontenttype": DATACONTENTTYPE,
+            "data": entry.data.dump(values),
+            "position": position,
+            "aggregateversion": event.originator_version,
+            "predecessor": predecessor,
+        }
+        if partitionkey is not None:
+            doc["partitionkey"] = partitionkey
+        return doc
+
+    def encode(self, event: Any, *, position: int, predecessor: int = 0,
+               partitionkey: str | None = None) -> bytes:
+        """The message value; raises EnvelopeError unless it decodes to the same event."""
+        doc = self.document(event, position=position, predecessor=predecessor,
+                            partitionkey=partitionkey)
+        value = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
+        back = self.decode(value)
+        if back.data != {k: v for k, v in vars(event).items() if k not in BASE_FIELDS}:
+            raise EnvelopeError(
+                f"{back.type.name} at position {position} does not survive the envelope: a "
+                "nested value is missing from its schema in infra.envelope.NESTED"
+            )
+        return value
+
+    def decode(self, value: bytes | str | None) -> Envelope:
+        if value is None:
+            raise EnvelopeError("empty message (no value)")
+        try:
+            doc = json.loads(value)
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise EnvelopeError(f"not a JSON document: {e}") from None
+        if not isinstance(doc, dict):
+            raise EnvelopeError("not a JSON object")
+        try:
+            loaded = self.schema.load(doc)
+        except ValidationError as e:
+            errors = e.normalized_messages()
+            fields_named = ", ".join(sorted(str(k) for k in errors)) if isinstance(
+                errors, dict) else "?"
+            raise EnvelopeError(f"fails the envelope schema ({fields_named})", errors) from None
+        entry = self.catalog.named(loaded["type"])
+        assert entry is not None
+        return Envelope(
+            id=loaded["id"],
+            source=loaded["source"],
+            type=entry,
+            subject=loaded["subject"],
+            time=loaded["time"],
+            position=loaded["position"],
+            aggregateversion=loaded["aggregateversion"],
+            predecessor=loaded["predecessor"],
+            partitionkey=loaded["partitionkey"],
+            data=loaded["data"],
+        )

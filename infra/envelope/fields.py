@@ -1,0 +1,95 @@
+"""The envelope's marshmallow fields (also used by the HTTP edge) and the field a type hint of an
+event field gives."""
+
+from __future__ import annotations
+
+import re
+import types
+import typing
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from marshmallow import ValidationError, fields
+
+from infra.envelope.base import MissingSchemaError
+
+
+class Money(fields.Decimal):
+    """A decimal string, never a JSON number (floats would lose cents)."""
+
+    # A message by key, so that the HTTP edge, which uses these fields too, words it its own way.
+    default_error_messages = {"not_text": "Money is a decimal string, e.g. \"12000.00\"."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(as_string=True, allow_nan=False, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, str):
+            raise self.make_error("not_text")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class StrictBoolean(fields.Boolean):
+    """true or false, not "yes" or 1."""
+
+    default_error_messages = {"invalid": "Not a boolean."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+class StrictString(fields.String):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, str):
+            raise ValidationError("Not a string.")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def required_string() -> fields.Field:
+    return StrictString(required=True)
+
+
+class DecimalText(StrictString):
+    """A decimal kept as its text (the policy's canonical form): "0.020" stays "0.020"."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", text):
+            raise ValidationError("Not a decimal string.")
+        return text
+
+
+def field_for(hint: Any, where: str) -> fields.Field:
+    """A marshmallow field for a type hint of an event field (required; None only if Optional)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        others = [a for a in args if a is not type(None)]
+        if len(others) == 1 and len(args) == 2:
+            inner = field_for(others[0], where)
+            inner.allow_none = True
+            return inner
+        raise MissingSchemaError(f"{where}: cannot decode the union {hint}")
+    simple: dict[Any, Any] = {
+        str: lambda: StrictString(required=True),
+        bool: lambda: StrictBoolean(required=True),
+        int: lambda: fields.Integer(strict=True, required=True),
+        Decimal: lambda: Money(required=True),
+        date: lambda: fields.Date(required=True),
+        datetime: lambda: fields.AwareDateTime(required=True),
+        UUID: lambda: fields.UUID(required=True),
+    }
+    if hint in simple:
+        return simple[hint]()
+    if origin is list and len(args) == 1:
+        return fields.List(field_for(args[0], f"{where}[]"), required=True)
+    if origin is dict and len(args) == 2 and args[0] is str:
+        return fields.Dict(keys=StrictString(), values=field_for(args[1], f"{where}{{}}"),
+                           required=True)
+    raise MissingSchemaError(
+        f"{where}: the hint {hint} does not say how to decode the value; add an explicit "
+        "schema to infra.envelope.NESTED"
+    )
