@@ -27,8 +27,8 @@ from domain.values import Tier
 from infra.persistence import parse_database_url
 from infra.settings import Settings
 from projections.model import TABLES
+from projections.model.base import PREFIX
 from projections.projection import SOURCE, ChannelProjection, LogReader, catch_up
-from projections.sql import PREFIX
 from projections.views import PostgresChannelView
 from services.application import ChannelLedger
 from services.audit import scratch as scratch_area

@@ -4,7 +4,6 @@ or when two processes feed the same view."""
 
 from __future__ import annotations
 
-import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -16,19 +15,14 @@ from eventsourcing.persistence import Tracking, TrackingRecorder, WaitInterrupte
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
+from infra.sql import Db, Dialect, advisory_key, advisory_lock
 from projections import model
 from projections.model import create_tables
+from projections.model.base import PREFIX
 from projections.records import EventRecord
-from projections.sql import Db, Dialect
 
 Batch = Sequence[tuple[EventRecord, Tracking]]
 Listener = Callable[[list[EventRecord]], None]
-
-
-def advisory_key(schema: str, purpose: str) -> int:
-    """A PostgreSQL advisory-lock key (signed 64 bits) per schema and purpose."""
-    digest = hashlib.sha256(f"channel-ledger/{schema}/{purpose}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 class ChannelView(TrackingRecorder, ABC):
@@ -95,7 +89,7 @@ class SQLiteChannelView(ChannelView, SQLiteTrackingRecorder):
 
     def __init__(self, datastore: SQLiteDatastore, **kwargs: Any):
         super().__init__(datastore, **kwargs)
-        self.dialect = Dialect("sqlite")
+        self.dialect = Dialect.of(self.datastore, PREFIX)
         self.listeners = []
 
     def create_table(self) -> None:
@@ -139,21 +133,17 @@ class PostgresChannelView(ChannelView, PostgresTrackingRecorder):
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any):
         super().__init__(datastore, **kwargs)
-        self.dialect = Dialect("postgres", self.datastore.schema)
+        self.dialect = Dialect.of(self.datastore, PREFIX)
         self.listeners = []
         self.write_lock = advisory_key(self.datastore.schema, "projection")
 
     def create_table(self) -> None:
         # CREATE ... IF NOT EXISTS is not safe against another process doing the same at once:
         # the processes that start together (workers, CLI) take turns.
-        with self.datastore.get_connection() as lock:
-            lock.execute("SELECT pg_advisory_lock(%s)", (self.write_lock,))
-            try:
-                super().create_table()
-                with self.datastore.transaction(commit=True) as curs:
-                    create_tables(Db(curs, self.dialect))
-            finally:
-                lock.execute("SELECT pg_advisory_unlock(%s)", (self.write_lock,))
+        with advisory_lock(self.datastore, "projection"):
+            super().create_table()
+            with self.datastore.transaction(commit=True) as curs:
+                create_tables(Db(curs, self.dialect))
 
     def process(self, batch: Batch) -> list[EventRecord]:
         if not batch:

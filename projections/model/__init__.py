@@ -7,10 +7,10 @@ from collections.abc import Iterable, Mapping
 from types import ModuleType
 from typing import TypeVar
 
+from infra.sql import Db
 from projections.model import dealers, faults, orders, periods, policy, slips, spare_parts
 from projections.model.base import HANDLERS
 from projections.records import EventRecord
-from projections.sql import Db
 
 # The same DDL on SQLite and PostgreSQL: dates are ISO text, money summed in SQL is whole cents
 # (exact on both databases), other money decimal text. The tables hold facts only: rates and

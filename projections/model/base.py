@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from infra.sql import Db
 from projections.records import EventRecord
-from projections.sql import Db
+
+# Every read-model table's name begins so (`@orders` is the table rm_orders).
+PREFIX = "rm_"
 
 Handler = Callable[[Db, EventRecord], None]
 HANDLERS: dict[str, Handler] = {}

@@ -3,9 +3,9 @@ R4) and owner (D8) with their log positions, forecasts, each salesperson's chann
 
 from __future__ import annotations
 
+from infra.sql import Db
 from projections.model.base import handles
 from projections.records import EventRecord, day, dec
-from projections.sql import Db
 
 TABLES: dict[str, str] = {
     "dealers": """

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from infra.sql import Db
 from projections.model.base import handles
 from projections.model.dealers import OWNER_ON
 from projections.records import EventRecord, cents, day, dec, to_json
-from projections.sql import Db
 
 TABLES: dict[str, str] = {
     "orders": """

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import date
 
 from domain.values import Month
+from infra.sql import Db
 from projections.model.base import handles
 from projections.records import EventRecord, day
-from projections.sql import Db
 
 TABLES: dict[str, str] = {
     "closes": """

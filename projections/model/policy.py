@@ -3,9 +3,9 @@ rates, thresholds and quota numbers (`projections.queries.common`)."""
 
 from __future__ import annotations
 
+from infra.sql import Db
 from projections.model.base import handles
 from projections.records import EventRecord, day, to_json
-from projections.sql import Db
 
 TABLES: dict[str, str] = {
     # R4: the policy versions recorded in the log (one per effective day; a later publication for

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from infra.sql import Db
 from projections.model.base import handles
 from projections.records import EventRecord, cents, day, dec, from_json, to_json
-from projections.sql import Db
 
 # Accruals are not stored: the queries compute them (projections.queries.rebates).
 TABLES: dict[str, str] = {

@@ -3,9 +3,9 @@ allocations (S2) and its draws (S3), as the `SparePartsPool` events make them.""
 
 from __future__ import annotations
 
+from infra.sql import Db
 from projections.model.base import handles
 from projections.records import EventRecord, cents, day, dec
-from projections.sql import Db
 
 TABLES: dict[str, str] = {
     "pools": """

@@ -12,8 +12,8 @@ from typing import Any
 from domain.errors import RuleViolationError
 from domain.policy import PolicyBook, version_from_terms
 from domain.values import Month, Quarter, Week
+from infra.sql import Db
 from projections.records import from_cents, from_json
-from projections.sql import Db
 from projections.views import ChannelView
 
 ZERO = Decimal("0.00")

@@ -10,10 +10,10 @@ from typing import Any
 
 from domain import performance
 from domain.values import Month, Tier, Week, money, parse_period
+from infra.sql import Db
 from projections.queries import common
 from projections.queries.common import ZERO, QueryBase, Sums, bounds, day_or_none, months_of
 from projections.records import from_cents
-from projections.sql import Db
 
 
 def salespeople(db: Db, last_day: date) -> tuple[dict[str, str], dict[str, Month]]:

@@ -10,11 +10,11 @@ from typing import Any
 from domain.errors import NotFoundError
 from domain.rebates import Correction, RebateFacts, RebateLine, earns_rebates, rebate, slip_lines
 from domain.values import Month, Quarter, Tier, parse_period
+from infra.sql import Db
 from projections.queries import common
 from projections.queries.common import ZERO, QueryBase, Sums, bounds, day_or_none, months_of
 from projections.queries.entries import accrued_entry, posted_entry
 from projections.records import from_cents, from_json
-from projections.sql import Db
 
 KIND_ORDER = {"monthly": 0, "quarterly": 1, "correction": 2}
 

@@ -9,10 +9,10 @@ from typing import Any
 from domain import allocation
 from domain.ids import NATIONAL_POOL
 from domain.values import Month
+from infra.sql import Db
 from projections.queries import common
 from projections.queries.common import EVERYTHING, ZERO, QueryBase, bounds
 from projections.records import from_cents
-from projections.sql import Db
 
 
 class SpareQueries(QueryBase):

@@ -16,8 +16,8 @@ from psycopg.rows import dict_row
 
 from infra.persistence import Database
 from projections.model import BOOKKEEPING, TABLES
+from projections.model.base import PREFIX
 from projections.projection import SOURCE
-from projections.sql import PREFIX
 from services.audit.scratch import Scratch
 
 _PRIMARY = re.compile(r"PRIMARY KEY\s*\(([^)]*)\)", re.IGNORECASE)

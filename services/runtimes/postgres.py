@@ -14,10 +14,11 @@ from eventsourcing.projection import ProjectionRunner
 from eventsourcing.utils import Environment
 
 from infra.persistence import Database
+from infra.sql import advisory_key
 from projections.faults import is_transient
 from projections.projection import SOURCE, ChannelProjection, LogReader
 from projections.records import EventRecord
-from projections.views import PostgresChannelView, advisory_key
+from projections.views import PostgresChannelView
 from services.application import ChannelLedger
 from services.runtimes.base import Runtime, fault_log, log
 

@@ -1,0 +1,156 @@
+"""The one SQL helper, over the library's own datastores (`SQLiteDatastore`, `PostgresDatastore`
+with its pool and `.transaction()`): a statement names a table `@name` and a parameter `?` on
+both databases. Table names become quoted identifiers — `psycopg.sql.Identifier`, qualified by
+the datastore's schema, on PostgreSQL; double-quoted on SQLite — and `?` becomes `%s` on
+PostgreSQL. `Db` runs such statements on either database's cursor."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.sqlite import SQLiteDatastore
+from psycopg import sql
+
+from infra.persistence import Database
+
+_TABLE = re.compile(r"@(\w+)")
+
+Datastore = SQLiteDatastore | PostgresDatastore
+
+
+def sqlite_identifier(name: str) -> str:
+    """An SQLite identifier, quoted (a double quote inside doubled)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How `@name` and `?` are written on one database; `prefix` goes before every table name (the
+    read model's `rm_`)."""
+
+    kind: str  # "sqlite" or "postgres"
+    schema: str = ""
+    prefix: str = ""
+
+    @classmethod
+    def of(cls, datastore: Any, prefix: str = "") -> Dialect:
+        if isinstance(datastore, PostgresDatastore):
+            return cls("postgres", datastore.schema, prefix)
+        return cls("sqlite", prefix=prefix)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.kind == "postgres"
+
+    def table(self, name: str) -> str:
+        return _table(self, name)
+
+    def translate(self, statement: str) -> str:
+        return _translate(self, statement)
+
+
+@lru_cache(maxsize=1024)
+def _table(dialect: Dialect, name: str) -> str:
+    full = dialect.prefix + name
+    if dialect.is_postgres:
+        return sql.Identifier(dialect.schema or "public", full).as_string(None)
+    return sqlite_identifier(full)
+
+
+@lru_cache(maxsize=1024)
+def _translate(dialect: Dialect, statement: str) -> str:
+    text = _TABLE.sub(lambda m: dialect.table(m.group(1)), statement)
+    if dialect.is_postgres:
+        text = text.replace("?", "%s")
+    return text
+
+
+class Db:
+    """A cursor plus its dialect. Rows are mappings (column name → value) on both databases."""
+
+    def __init__(self, cursor: Any, dialect: Dialect, reader: Callable[[], Any] | None = None):
+        self.cursor = cursor
+        self.dialect = dialect
+        # Statements whose rows are read run on a cursor of their own from `reader`: in
+        # PostgreSQL's pipeline mode a cursor with several statements in flight may hand back
+        # another statement's result.
+        self.reader = reader
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        self.cursor.execute(self.dialect.translate(statement), self._params(params))
+
+    def executemany(self, statement: str, rows: Iterable[Sequence[Any]]) -> None:
+        values = [self._params(r) for r in rows]
+        if values:
+            self.cursor.executemany(self.dialect.translate(statement), values)
+
+    def _params(self, params: Sequence[Any]) -> tuple[Any, ...]:
+        if not self.dialect.is_postgres:
+            return tuple(params)
+        # PostgreSQL text cannot hold NUL; an event carrying one must not stall the projection.
+        return tuple(p.replace("\x00", "\ufffd") if isinstance(p, str) and "\x00" in p else p for p in params)
+
+    def _query(self, statement: str, params: Sequence[Any]) -> Any:
+        cursor = self.reader() if self.reader is not None else self.cursor
+        cursor.execute(self.dialect.translate(statement), self._params(params))
+        return cursor
+
+    def all(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        return list(self._query(statement, params).fetchall())
+
+    def one(self, statement: str, params: Sequence[Any] = ()) -> Any:
+        return self._query(statement, params).fetchone()
+
+    def scalar(self, statement: str, params: Sequence[Any] = ()) -> Any:
+        row = self.one(statement, params)
+        if row is None:
+            return None
+        return row[0] if not self.dialect.is_postgres else next(iter(row.values()))
+
+
+@contextmanager
+def transaction(datastore: Datastore, *, commit: bool, prefix: str = "") -> Iterator[Db]:
+    """A `Db` in one transaction of the datastore (committed on exit when `commit`, else rolled
+    back)."""
+    with datastore.transaction(commit=commit) as cursor:
+        yield Db(cursor, Dialect.of(datastore, prefix))
+
+
+def open_datastore(database: Database, *, pool_size: int = 1, max_overflow: int = 3) -> Datastore:
+    """The library's datastore of a database URL, for tables that live beside the event store (API
+    keys, a tool reading the relay's state). The caller closes it."""
+    if database.is_postgres:
+        return PostgresDatastore(database.dbname, database.host, database.port, database.user,
+                                 database.password, schema=database.schema, pool_size=pool_size,
+                                 max_overflow=max_overflow, connect_timeout=10, lock_timeout=10)
+    if database.path == ":memory:":
+        # One connection, or each would see a database of its own.
+        return SQLiteDatastore(database.path, lock_timeout=10, pool_size=1, max_overflow=0)
+    return SQLiteDatastore(database.path, lock_timeout=10, pool_size=pool_size,
+                           max_overflow=max_overflow)
+
+
+def advisory_key(schema: str, purpose: str) -> int:
+    """A PostgreSQL advisory-lock key (signed 64 bits) per schema and purpose."""
+    digest = hashlib.sha256(f"channel-ledger/{schema}/{purpose}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+@contextmanager
+def advisory_lock(datastore: PostgresDatastore, purpose: str) -> Iterator[None]:
+    """Hold a session advisory lock: processes that create the same tables take turns (CREATE ...
+    IF NOT EXISTS is not safe against another process doing the same at once)."""
+    key = advisory_key(datastore.schema, purpose)
+    with datastore.get_connection() as lock:
+        lock.execute("SELECT pg_advisory_lock(%s)", (key,))
+        try:
+            yield
+        finally:
+            lock.execute("SELECT pg_advisory_unlock(%s)", (key,))
