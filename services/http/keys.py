@@ -3,26 +3,26 @@ the same database (SQLite file or the URL's PostgreSQL schema); compared in cons
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import json
 import re
 import secrets
-import sqlite3
-import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
+
+from psycopg.sql import SQL, Identifier
 
 from domain.errors import InvalidInputError, NotFoundError
 from infra.persistence import Database, parse_database_url
+from infra.sql import open_datastore, transaction
 
-TABLE = "channel_api_keys"
 # Issued keys read `chl_<id>_<secret>`: the id finds the row, the secret makes the key unguessable.
+_COLUMNS = "key_hash, id, role, dealer_id, salesperson, label, created_at, revoked_at"
 _ISSUED = re.compile(r"^chl_([0-9a-f]{16})_[A-Za-z0-9_-]{43}$")
 
 
@@ -112,77 +112,13 @@ def load_bootstrap(path: str) -> dict[str, Principal]:
     return keys
 
 
-class _Backend(Protocol):
-    placeholder: str
-
-    def connection(self) -> contextlib.AbstractContextManager[Any]: ...
-
-    def table(self) -> str: ...
-
-    def close(self) -> None: ...
-
-
-class _SQLite:
-    placeholder = "?"
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._shared: sqlite3.Connection | None = None
-        self._lock = threading.Lock()
-        if path == ":memory:":  # one connection, or every call would see a new empty database
-            self._shared = sqlite3.connect(path, check_same_thread=False)
-
-    @contextlib.contextmanager
-    def connection(self) -> Iterator[sqlite3.Connection]:
-        if self._shared is not None:
-            with self._lock, self._shared:
-                yield self._shared
-            return
-        conn = sqlite3.connect(self.path, timeout=10)
-        try:
-            with conn:
-                yield conn
-        finally:
-            conn.close()
-
-    def table(self) -> str:
-        return TABLE
-
-    def close(self) -> None:
-        if self._shared is not None:
-            self._shared.close()
-
-
-class _Postgres:
-    placeholder = "%s"
-
-    def __init__(self, database: Database) -> None:
-        from psycopg_pool import ConnectionPool
-
-        self.schema = database.schema
-        self.pool = ConnectionPool(
-            database.conninfo(), min_size=1, max_size=4, open=True, kwargs={"autocommit": False}
-        )
-
-    @contextlib.contextmanager
-    def connection(self) -> Iterator[Any]:
-        with self.pool.connection() as conn:
-            yield conn
-
-    def table(self) -> str:
-        return f'"{self.schema}".{TABLE}' if self.schema else TABLE
-
-    def close(self) -> None:
-        self.pool.close()
-
-
 class KeyStore:
     """Authenticates presented keys and issues or revokes stored ones."""
 
     def __init__(self, database: Database, bootstrap: Mapping[str, Principal] | None = None):
         self.database = database
         self.bootstrap = dict(bootstrap or {})
-        self._db: _Backend = _Postgres(database) if database.is_postgres else _SQLite(database.path)
+        self.datastore = open_datastore(database)
         self._ensure_table()
 
     @classmethod
@@ -190,14 +126,18 @@ class KeyStore:
         return cls(parse_database_url(url), load_bootstrap(bootstrap_file))
 
     def close(self) -> None:
-        self._db.close()
+        self.datastore.close()
+
+    def _db(self, *, commit: bool) -> Any:
+        return transaction(self.datastore, commit=commit)
 
     def _ensure_table(self) -> None:
-        with self._db.connection() as conn:
-            if self.database.is_postgres and self.database.schema:
-                conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.database.schema}"')
-            conn.execute(
-                f"CREATE TABLE IF NOT EXISTS {self._db.table()} ("
+        with self._db(commit=True) as db:
+            if db.dialect.is_postgres:
+                db.execute(SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+                    Identifier(db.dialect.schema)).as_string(None))
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS @channel_api_keys ("
                 " id TEXT PRIMARY KEY, key_hash TEXT NOT NULL, role TEXT NOT NULL,"
                 " dealer_id TEXT, salesperson TEXT, label TEXT NOT NULL DEFAULT '',"
                 " created_at TEXT NOT NULL, revoked_at TEXT)"
@@ -205,11 +145,8 @@ class KeyStore:
 
     def ping(self) -> None:
         """Raise unless the database answers (for /healthz)."""
-        with self._db.connection() as conn:
-            conn.execute(self._sql("SELECT count(*) FROM {t} WHERE id = ?"), ("",)).fetchone()
-
-    def _sql(self, text: str) -> str:
-        return text.replace("{t}", self._db.table()).replace("?", self._db.placeholder)
+        with self._db(commit=False) as db:
+            db.one("SELECT count(*) FROM @channel_api_keys WHERE id = ?", ("",))
 
     # --- authentication -----------------------------------------------------------------------
 
@@ -256,12 +193,10 @@ class KeyStore:
             key_id, role, dealer_id, salesperson or None, label,
             datetime.now(UTC).isoformat(timespec="seconds"),
         )
-        with self._db.connection() as conn:
-            conn.execute(
-                self._sql(
-                    "INSERT INTO {t} (id, key_hash, role, dealer_id, salesperson, label,"
-                    " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
-                ),
+        with self._db(commit=True) as db:
+            db.execute(
+                "INSERT INTO @channel_api_keys (id, key_hash, role, dealer_id, salesperson, label,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (key_id, digest(key), role.value, dealer_id, record.salesperson, label,
                  record.created_at),
             )
@@ -275,40 +210,29 @@ class KeyStore:
         record = row[1]
         if record.revoked_at is None:
             revoked_at = datetime.now(UTC).isoformat(timespec="seconds")
-            with self._db.connection() as conn:
-                conn.execute(
-                    self._sql("UPDATE {t} SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL"),
+            with self._db(commit=True) as db:
+                db.execute(
+                    "UPDATE @channel_api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
                     (revoked_at, key_id),
                 )
             record = KeyRecord(**{**record.__dict__, "revoked_at": revoked_at})
         return record
 
     def list(self) -> list[KeyRecord]:
-        with self._db.connection() as conn:
-            rows = conn.execute(
-                self._sql(
-                    "SELECT key_hash, id, role, dealer_id, salesperson, label, created_at,"
-                    " revoked_at FROM {t} ORDER BY created_at, id"
-                )
-            ).fetchall()
+        with self._db(commit=False) as db:
+            rows = db.all(f"SELECT {_COLUMNS} FROM @channel_api_keys ORDER BY created_at, id")
         return [self._record(row)[1] for row in rows]
 
     def _row(self, key_id: str) -> tuple[str, KeyRecord] | None:
-        with self._db.connection() as conn:
-            row = conn.execute(
-                self._sql(
-                    "SELECT key_hash, id, role, dealer_id, salesperson, label, created_at,"
-                    " revoked_at FROM {t} WHERE id = ?"
-                ),
-                (key_id,),
-            ).fetchone()
+        with self._db(commit=False) as db:
+            row = db.one(f"SELECT {_COLUMNS} FROM @channel_api_keys WHERE id = ?", (key_id,))
         return None if row is None else self._record(row)
 
     @staticmethod
     def _record(row: Any) -> tuple[str, KeyRecord]:
-        key_hash, key_id, role, dealer_id, salesperson, label, created_at, revoked_at = row
-        return key_hash, KeyRecord(
-            key_id, Role(role), dealer_id, salesperson, label or "", created_at, revoked_at
+        return row["key_hash"], KeyRecord(
+            row["id"], Role(row["role"]), row["dealer_id"], row["salesperson"], row["label"] or "",
+            row["created_at"], row["revoked_at"],
         )
 
 
