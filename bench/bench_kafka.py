@@ -294,9 +294,9 @@ def main() -> None:
 
 
 def _published(store_url: str, topic: str) -> dict[int, int]:
-    from infra.relay import RelayStore
+    from infra.relay import read_relay_state
 
-    state = RelayStore(parse_database_url(store_url)).load(topic)
+    state = read_relay_state(parse_database_url(store_url), topic)
     return {p: link.position for p, link in state.links.items()}
 
 

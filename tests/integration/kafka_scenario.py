@@ -23,7 +23,7 @@ from kafka import KafkaConsumer, TopicPartition
 from domain.values import Month
 from infra.envelope import Codec, Envelope, EnvelopeError
 from infra.persistence import parse_database_url
-from infra.relay import RelayStore
+from infra.relay import read_relay_state
 from infra.settings import Settings
 from projections.model import dump
 from services.consumer import open_reporting_view, partition_name
@@ -189,10 +189,10 @@ class Deployment:
         return process
 
     def relay_position(self) -> int:
-        return RelayStore(parse_database_url(self.store_url)).load(self.topic).position
+        return read_relay_state(parse_database_url(self.store_url), self.topic).position
 
     def relay_state(self) -> Any:
-        return RelayStore(parse_database_url(self.store_url)).load(self.topic)
+        return read_relay_state(parse_database_url(self.store_url), self.topic)
 
     def published_positions(self) -> dict[int, int]:
         """The last position the relay published to each partition (what consumers must reach)."""

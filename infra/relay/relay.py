@@ -1,0 +1,219 @@
+"""The transactional-outbox relay: follows the store's notification log and publishes every event to
+Kafka as a CloudEvents envelope (DESIGN: Kafka contract), tracking what it published in the store's
+own database so that it resumes after a restart, never skips an event and republishes what a
+broker lost."""
+
+from __future__ import annotations
+
+import logging
+import random
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from eventsourcing.persistence import Notification, PersistenceError
+from kafka import KafkaProducer
+from kafka.errors import KafkaError
+from psycopg import sql
+
+from infra.envelope import Codec
+from infra.persistence import Database
+from infra.relay.kafka import HEADERS, KafkaOptions
+from infra.relay.keys import PartitionKeys, partition_for
+from infra.relay.store import Link, RelayStore, open_relay_store
+from infra.relay.topic import BrokerLostData, TopicChecks
+from infra.sql import open_datastore
+
+log = logging.getLogger("channel.relay")
+
+
+def _backoff(failures: int) -> float:
+    """Seconds before the next attempt: doubling from 0.2 s up to 5 s, jittered."""
+    return min(5.0, 0.1 * 2 ** min(failures, 6)) * random.uniform(0.5, 1.0)
+
+
+class Relay(TopicChecks):
+    """Publishes the store's notification log to Kafka, in order, at least once.
+
+    `app` is the write side's application (its recorder and mapper read the log). A batch is
+    published, flushed and acknowledged before its last position is recorded, so a crash
+    republishes (never skips) and consumers drop the duplicates by position.
+    """
+
+    def __init__(self, app: Any, database: Database, options: KafkaOptions, *,
+                 batch_size: int = 500, idle_seconds: float = 1.0, verify_seconds: float = 5.0,
+                 codec: Codec | None = None, store: RelayStore | None = None) -> None:
+        self.app = app
+        self.options = options
+        self.batch_size = batch_size
+        self.idle_seconds = idle_seconds
+        self.verify_seconds = verify_seconds
+        self.codec = codec or Codec()
+        # The position is a tracking record in the store's database (see relay.store), on a
+        # datastore of the relay's own: its record stays readable and writable after the
+        # application is closed (a republish asked for before or after a run).
+        self.store = store or open_relay_store(
+            app.factory.datastore if database.path == ":memory:" else open_datastore(database))
+        self.database = database
+        self.keys = PartitionKeys(self._first_event)
+        self.state = self.store.load(options.topic)
+        self.producer: KafkaProducer | None = None
+        self.stopping = threading.Event()
+        self._verified_at = 0.0
+        self._needs_check = True  # the topic and what it holds are checked before publishing
+        self.published = 0  # messages acknowledged in this process (a broadcast counts N)
+
+    def _first_event(self, aggregate_id: UUID) -> Any:
+        return next(iter(self.app.events.get(aggregate_id, lte=1)), None)
+
+    # --- the loop -------------------------------------------------------------------------
+
+    def run(self, *, until: int | None = None) -> None:
+        """Publish until stopped (or, with `until`, until that log position is published).
+        While the broker or the database is unreachable it retries with backoff; it never skips
+        an event."""
+        failures = 0
+        try:
+            while not self.stopping.is_set():
+                try:
+                    with self._waiter() as wait:
+                        if self._follow(wait, until):
+                            return
+                except (PersistenceError, psycopg.Error, sqlite3.Error) as e:
+                    failures += 1
+                    delay = _backoff(failures)
+                    log.warning("relay: database unavailable (%s: %s); retrying in %.1fs from "
+                                "position %d", type(e).__name__, e, delay, self.state.position + 1)
+                    self.stopping.wait(delay)
+        finally:
+            self._drop_producer()
+
+    def _follow(self, wait: Callable[[float], None], until: int | None) -> bool:
+        """Publish batch after batch; True once `until` is published."""
+        failures = 0
+        while not self.stopping.is_set():
+            try:
+                if self._needs_check or time.monotonic() - self._verified_at > self.verify_seconds:
+                    self.check_topic()
+                count = self.publish_next()
+                failures = 0
+            except BrokerLostData as e:
+                self.start_over(str(e))
+                continue
+            except (KafkaError, OSError, TimeoutError) as e:
+                failures += 1
+                delay = _backoff(failures)
+                log.warning("relay: broker unavailable (%s: %s); retrying in %.1fs from "
+                            "position %d", type(e).__name__, e, delay, self.state.position + 1)
+                self._drop_producer()
+                self._needs_check = True
+                self.stopping.wait(delay)
+                continue
+            if until is not None and self.state.position >= until:
+                return True
+            if count == 0:
+                wait(self.idle_seconds)
+        return False
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def close(self) -> None:
+        self.stop()
+        self._drop_producer()
+
+    @contextmanager
+    def _waiter(self) -> Iterator[Callable[[float], None]]:
+        """Wait for new events: LISTEN to the store's NOTIFY on PostgreSQL, else sleep."""
+        channel = getattr(self.app.recorder, "channel_name", None)
+        if not self.database.is_postgres or channel is None:
+
+            def sleep(seconds: float) -> None:
+                self.stopping.wait(seconds)
+
+            yield sleep
+            return
+        conn = psycopg.connect(self.database.conninfo(), autocommit=True)
+        try:
+            conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+
+            def wait(seconds: float) -> None:
+                for _ in conn.notifies(timeout=seconds, stop_after=1):
+                    pass
+
+            yield wait
+        finally:
+            conn.close()
+
+    def _drop_producer(self) -> None:
+        producer, self.producer = self.producer, None
+        if producer is not None:
+            with suppress(Exception):
+                producer.close(timeout=0)
+
+    # --- publishing -----------------------------------------------------------------------
+
+    def publish_next(self) -> int:
+        """Publish the next batch of the log; returns how many events it held."""
+        notifications = self.app.recorder.select_notifications(
+            start=self.state.position + 1, limit=self.batch_size)
+        if not notifications:
+            return 0
+        self.publish(notifications)
+        return len(notifications)
+
+    def publish(self, notifications: Sequence[Notification]) -> None:
+        assert self.state.partitions is not None, "check_topic() first"
+        if self.producer is None:
+            self.producer = self.options.producer()
+        partitions = self.state.partitions
+        links = {p: Link(link.position, link.offset) for p, link in self.state.links.items()}
+        sent: list[tuple[int, Any]] = []
+        for notification in notifications:
+            event = self.app.mapper.to_domain_event(notification)
+            key = self.keys.key_for(event)
+            targets = range(partitions) if key is None else (partition_for(key, partitions),)
+            for p in targets:
+                value = self.codec.encode(event, position=notification.id,
+                                          predecessor=links[p].position if p in links else 0,
+                                          partitionkey=key)
+                future = self.producer.send(self.options.topic, value=value,
+                                            key=None if key is None else key.encode(),
+                                            partition=p, headers=HEADERS)
+                links[p] = Link(notification.id, -1)
+                sent.append((p, future))
+        self.producer.flush(timeout=self.options.request_timeout_ms * 3 / 1000)
+        first: dict[int, int] = {}
+        for p, future in sent:
+            metadata = future.get(timeout=0)  # raises the send's error, if any
+            first.setdefault(p, metadata.offset)
+            links[p].offset = max(links[p].offset, metadata.offset)
+        for p, offset in first.items():
+            known = self.state.links.get(p)
+            if known is not None and offset <= known.offset:
+                # The broker handed out an offset it had given before: its log was lost.
+                raise BrokerLostData(
+                    f"partition {p} acknowledged offset {offset}, but offset {known.offset} "
+                    f"already held position {known.position}")
+        self.state.position = notifications[-1].id
+        self.state.links = links
+        self.store.save(self.state, changed=sorted(first))
+        self.published += len(sent)
+
+    def start_over(self, reason: str) -> None:
+        """The broker lost what was published: republish the whole log from position 1.
+        Consumers drop what they already applied (by position), so nothing counts twice."""
+        state = self.state
+        log.warning("relay: %s; republishing the log from the start (it was at position %d)",
+                    reason, state.position)
+        state.position = 0
+        state.links = {}
+        state.republished += 1
+        self.store.save(state)
+        self._drop_producer()
+        self._needs_check = True
