@@ -1,0 +1,287 @@
+"""The reporting consumer: one member of the Kafka consumer group that feeds the relay's messages to
+the same projection the in-process runners use, into the reporting database."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from contextlib import suppress
+from typing import Any
+
+from eventsourcing.persistence import IntegrityError, Tracking
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.consumer.subscription_state import ConsumerRebalanceListener
+from kafka.errors import KafkaError
+from kafka.structs import OffsetAndMetadata
+
+from infra.envelope import Codec, Envelope, EnvelopeError
+from projections import faults
+from projections.faults import ApplyError, is_transient, reason_of
+from projections.projection import ChannelProjection
+from services.consumer.holes import FaultsAndHoles
+from services.consumer.state import ConsumerOptions, Counters, PartitionState, PartitionStopped
+from services.consumer.tracking import (
+    KafkaTracking,
+    ReportingView,
+    broadcast_name,
+    partition_name,
+)
+
+log = logging.getLogger("channel.consume")
+
+
+class _Rebalance(ConsumerRebalanceListener):
+    def __init__(self, owner: ReportingConsumer) -> None:
+        self.owner = owner
+
+    def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
+        for tp in revoked:
+            self.owner.partitions.pop(tp, None)
+
+    def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
+        self.owner.assign(list(assigned))
+
+
+class ReportingConsumer(FaultsAndHoles):
+    """One member of the reporting consumer group.
+
+    Each message is decoded and checked by the envelope schema (a message that fails it goes to
+    the dead-letter topic), turned back into the domain event and applied by ChannelProjection:
+    a partition's events with the partition's tracking (by log position) and offset in one
+    transaction; an event published to every partition once per database, under its own
+    tracking. The `predecessor` of each envelope tells a gap (the broker lost messages) from a
+    duplicate: on a gap the partition is read again from its start.
+    """
+
+    def __init__(self, view: ReportingView, options: ConsumerOptions, *,
+                 codec: Codec | None = None) -> None:
+        self.view = view
+        self.projection = ChannelProjection(view)
+        self.options = options
+        self.codec = codec or Codec()
+        self.partitions: dict[TopicPartition, PartitionState] = {}
+        self.counters = Counters()
+        self.stopping = threading.Event()
+        self.consumer: KafkaConsumer | None = None
+        self._producer: KafkaProducer | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def run(self, partitions: Sequence[int] | None = None) -> None:
+        """Consume until stopped, as a member of the group (or, given `partitions`, from those
+        partitions alone, outside any group). An event is never skipped: one the projection
+        cannot apply stops its partition; the reporting database unavailable stops the member
+        (the group reassigns its partitions)."""
+        self.consumer = self.options.consumer()
+        if partitions is None:
+            self.consumer.subscribe([self.options.topic], listener=_Rebalance(self))
+        else:
+            chosen = [TopicPartition(self.options.topic, p) for p in partitions]
+            self.consumer.assign(chosen)
+            self.assign(chosen)
+        try:
+            while not self.stopping.is_set():
+                self.poll_once()
+        finally:
+            self.close()
+
+    def poll_once(self, timeout_ms: int = 500) -> int:
+        assert self.consumer is not None
+        batches = self.consumer.poll(timeout_ms=timeout_ms)
+        handled = 0
+        hints: dict[TopicPartition, OffsetAndMetadata] = {}
+        grouped = bool(self.consumer.subscription())
+        for tp, records in batches.items():
+            if tp not in self.partitions:
+                continue  # revoked while the batch was on its way
+            handled += len(records)
+            next_offset = self.handle(tp, records)
+            if next_offset is not None:
+                hints[tp] = OffsetAndMetadata(next_offset, "", -1)
+        if hints and grouped:
+            # Only a hint for tools that show the group's lag: the reporting database decides.
+            try:
+                self.consumer.commit_async(hints)
+            except KafkaError as e:
+                log.debug("consume: offset hint not committed: %s", e)
+        self._rewind_beyond_the_end(set(batches))
+        return handled
+
+    def _rewind_beyond_the_end(self, fetched: set[TopicPartition]) -> None:
+        """A partition whose log ends before the offset we are at lost its log (a broker that
+        keeps it in memory; a topic re-created): read it again from its start. A broker that
+        answers OFFSET_OUT_OF_RANGE gets there by itself (auto_offset_reset="earliest")."""
+        assert self.consumer is not None
+        for tp, state in list(self.partitions.items()):
+            if tp in fetched or state.fault is not None:
+                continue
+            highwater = self.consumer.highwater(tp)  # from the last fetch response
+            if highwater is None:
+                continue
+            position = self.consumer.position(tp)
+            if position is not None and position > highwater:
+                log.warning("consume: %s[%d] ends at offset %d, before offset %d where this "
+                            "member stands: the log was lost; reading it again from its start",
+                            tp.topic, tp.partition, highwater, position)
+                self.counters.rewinds += 1
+                self.consumer.seek_to_beginning(tp)
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def close(self) -> None:
+        consumer, self.consumer = self.consumer, None
+        if consumer is not None:
+            try:
+                consumer.close(autocommit=False)
+            except KafkaError as e:
+                log.debug("consume: close: %s", e)
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            producer.close(timeout=5)
+
+    # --- assignment -----------------------------------------------------------------------
+
+    def assign(self, assigned: Sequence[TopicPartition]) -> None:
+        """Seek each partition to the offset stored with its rows; Kafka's commits are ignored."""
+        assert self.consumer is not None
+        stored = self.view.stored_offsets(self.options.topic)
+        for tp in assigned:
+            name = partition_name(tp.topic, tp.partition)
+            position = self.view.max_tracking_id(name) or 0
+            # An assignment (a start, a restart, a rebalance) tries a recorded fault again.
+            retrying = faults.stopped(self.view, name, position)
+            self.partitions[tp] = PartitionState(position, retrying=retrying)
+            self.consumer.resume(tp)
+            offset = stored.get(tp.partition)
+            if offset is None:
+                self.consumer.seek_to_beginning(tp)
+            else:
+                self.consumer.seek(tp, offset)
+            log.info("consume: assigned %s[%d] at offset %s (position %d)", tp.topic,
+                     tp.partition, "start" if offset is None else offset, position)
+            if retrying is not None:
+                log.warning("consume: %s[%d] stopped at offset %s, %s (since %s); trying again",
+                            tp.topic, tp.partition, retrying.kafka_offset, retrying.describe(),
+                            retrying.recorded_at)
+            for hole in faults.holes(self.view, name):
+                log.warning("consume: open hole %s; the reporting database may miss its event "
+                            "until it is resolved (channel consume --status)", hole.describe())
+
+    # --- handling -------------------------------------------------------------------------
+
+    def handle(self, tp: TopicPartition, records: Sequence[Any]) -> int | None:
+        """Apply one partition's records, in order; returns the next offset to read (None if
+        the partition was rewound or stopped)."""
+        state = self.partitions[tp]
+        if state.fault is not None:
+            return None  # paused at a message it cannot apply: nothing after it, until a restart
+        try:
+            return self._handle(tp, state, records)
+        except PartitionStopped as stop:
+            self._stop(tp, state, stop.fault)
+            return None
+
+    def _handle(self, tp: TopicPartition, state: PartitionState, records: Sequence[Any]) -> int | None:
+        pending: list[tuple[Any, Tracking]] = []
+        name = partition_name(tp.topic, tp.partition)
+        last_offset: int | None = None
+        skipped = False  # the last records produced no rows: store their offset at the end
+        for record in records:
+            try:
+                envelope = self.codec.decode(record.value)
+            except EnvelopeError as e:
+                self._flush(pending)
+                self._dead_letter_hole(tp, state, record, e)
+                self.view.store_offset(tp.topic, tp.partition, record.offset + 1)
+                last_offset, skipped = record.offset, False
+                continue
+            if envelope.position <= state.position:
+                self.counters.duplicates += 1
+                last_offset, skipped = record.offset, True
+                continue
+            if envelope.predecessor > state.position and not self._hole_explains(
+                    tp, state, record.offset, envelope.predecessor):
+                self._flush(pending)
+                if not state.rewound:
+                    # Messages before this one are missing (the broker lost them and the relay
+                    # republishes): read the partition again from its start.
+                    log.warning(
+                        "consume: gap in %s[%d] at offset %d: position %d follows %d, but %d is "
+                        "the last applied; reading the partition again from its start",
+                        tp.topic, tp.partition, record.offset, envelope.position,
+                        envelope.predecessor, state.position)
+                    state.rewound = True
+                    self.counters.rewinds += 1
+                    assert self.consumer is not None
+                    self.consumer.seek_to_beginning(tp)
+                    return None
+                # Still missing after reading from the start: a message published into a log
+                # the broker then lost; its event is republished later in order.
+                self.counters.orphans += 1
+                last_offset, skipped = record.offset, True
+                continue
+            self._close_holes(tp, state, record.offset)
+            state.rewound = False
+            event = self._event(name, envelope, record.offset, pending)
+            if envelope.broadcast:
+                self._flush(pending)
+                self._apply_broadcast(tp, envelope, event, record.offset)
+            else:
+                pending.append((event, KafkaTracking(name, envelope.position, topic=tp.topic,
+                                                     partition=tp.partition,
+                                                     offset=record.offset)))
+            state.position = envelope.position
+            last_offset, skipped = record.offset, False
+        self._flush(pending)
+        self._resumed(tp, state)
+        if last_offset is None:
+            return None
+        if skipped:
+            self.view.store_offset(tp.topic, tp.partition, last_offset + 1)
+        return last_offset + 1
+
+    def _event(self, name: str, envelope: Envelope, offset: int,
+               pending: list[tuple[Any, Tracking]]) -> Any:
+        try:
+            return envelope.to_event()
+        except Exception as error:
+            # A valid envelope the projection's input cannot be made of: the consumer's code,
+            # not the message, is at fault; it waits for a fixed one.
+            if is_transient(error):
+                raise
+            self._flush(pending)
+            fault = ApplyError(envelope.position, envelope.type.qualname, reason_of(error))
+            raise PartitionStopped(fault.fault(name, offset)) from error
+
+    def _flush(self, pending: list[tuple[Any, Tracking]]) -> None:
+        """Apply a run of one partition's events in one transaction (rows, tracking, offset)."""
+        if not pending:
+            return
+        try:
+            applied = self.projection.process_events(list(pending))
+        except ApplyError as error:
+            # The events before it are applied with their offsets; it and those after it wait.
+            offset = next((t.offset for _, t in pending
+                           if isinstance(t, KafkaTracking) and t.notification_id == error.position),
+                          None)
+            raise PartitionStopped(error.fault(pending[0][1].application_name, offset)) from error
+        self.counters.applied += len(applied)
+        self.counters.duplicates += len(pending) - len(applied)
+        pending.clear()
+
+    def _apply_broadcast(self, tp: TopicPartition, envelope: Envelope, event: Any,
+                         offset: int) -> None:
+        # Once per database, whichever partition brings it first: its own tracking decides.
+        try:
+            applied = self.projection.process_events(
+                [(event, Tracking(broadcast_name(tp.topic), envelope.position))])
+        except ApplyError as error:
+            raise PartitionStopped(error.fault(partition_name(tp.topic, tp.partition), offset)) from error
+        self.counters.broadcast_applied += len(applied)
+        # IntegrityError: the partition's tracking is past it already (a previous owner's work).
+        with suppress(IntegrityError):
+            self.view.insert_tracking(KafkaTracking(
+                partition_name(tp.topic, tp.partition), envelope.position, topic=tp.topic,
+                partition=tp.partition, offset=offset))
