@@ -10,6 +10,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from infra import jsontext
+
 _ENVELOPE = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
 
 
@@ -54,16 +56,8 @@ def from_cents(value: Any) -> Decimal:
     return Decimal(int(value or 0)).scaleb(-2)
 
 
-def _default(obj: Any) -> Any:
-    if isinstance(obj, Decimal):
-        return str(obj)
-    if isinstance(obj, date):
-        return obj.isoformat()
-    raise TypeError(f"cannot store {type(obj).__name__} as JSON")
-
-
 def to_json(value: Any) -> str:
-    return json.dumps(value, default=_default, sort_keys=True, separators=(",", ":"))
+    return jsontext.dumps(value, sort_keys=True, compact=True)
 
 
 def from_json(text: str | None) -> Any:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from domain.errors import InvalidInputError
+from infra import jsontext
 
 FORMATS = ("table", "csv", "json")
 
@@ -107,16 +107,8 @@ def _cell(value: Any) -> str:
     return value.isoformat() if isinstance(value, date) else str(value)
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON")
-
-
 def to_json(value: Any) -> str:
-    return json.dumps(value, default=_json_default, indent=2, ensure_ascii=False)
+    return jsontext.dumps(value, indent=2)
 
 
 def render(rows: Sequence[dict[str, Any]], fmt: str = "table", columns: Sequence[str] | None = None) -> str:

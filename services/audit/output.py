@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
+
+from infra import jsontext
 
 
 def text(value: Any) -> str:
@@ -43,17 +43,5 @@ def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], *,
     return "\n".join(lines)
 
 
-def _default(obj: Any) -> Any:
-    if isinstance(obj, Decimal):
-        return str(obj)
-    if isinstance(obj, datetime | date):
-        return obj.isoformat()
-    if isinstance(obj, UUID):
-        return str(obj)
-    if isinstance(obj, set | frozenset | tuple):
-        return list(obj)
-    raise TypeError(f"cannot write {type(obj).__name__} as JSON")
-
-
 def to_json(value: Any) -> str:
-    return json.dumps(value, default=_default, indent=2, ensure_ascii=False)
+    return jsontext.dumps(value, indent=2)

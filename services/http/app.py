@@ -9,8 +9,6 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import date
-from decimal import Decimal
-from enum import Enum
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -19,6 +17,7 @@ from flask.typing import ResponseReturnValue
 from flask_smorest import Api, Blueprint
 from werkzeug.exceptions import HTTPException
 
+from infra import jsontext
 from infra.envelope import Money
 from infra.settings import Settings
 from projections.faults import reason_of
@@ -62,17 +61,7 @@ class JSONProvider(DefaultJSONProvider):
 
     sort_keys = False
 
-    @staticmethod
-    def default(o: Any) -> Any:
-        if isinstance(o, Decimal):
-            return format(o, "f")
-        if isinstance(o, date):
-            return o.isoformat()
-        if isinstance(o, uuid.UUID):
-            return str(o)
-        if isinstance(o, Enum):
-            return o.value
-        return DefaultJSONProvider.default(o)
+    default = staticmethod(jsontext.default)
 
 
 class ChannelApi(Api):
