@@ -11,10 +11,13 @@ import sys
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
+from psycopg import sql
 
 from bench.bench_projections import ITEMS, dealers, orders
 from bench.common import Rate, postgres_base_url, print_comparison, scratch_schema, server_version
@@ -35,6 +38,8 @@ from tests.support.kafka import broker_from_environment, create_topic, unique_to
 from tests.support.postgres import connect
 
 ROOT = Path(__file__).resolve().parent.parent
+EVENTS, DEALERS, PARTITIONS = 20_000, 60, 6  # the default size
+GOAL = 0.7  # issue 12: relay and consumer at 0.7 of kafka-python's raw rates
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -115,6 +120,103 @@ def consumer_throughput(reporting_url: str, options: ConsumerOptions, published:
     return Rate("consumer: Kafka → reporting tables (events)", events, seconds)
 
 
+def raw_consume_insert(bootstrap: str, topic: str, partitions: int, count: int,
+                       reporting_url: str) -> Rate:
+    """kafka-python alone into PostgreSQL: the same topic's `count` messages read from every
+    partition (500 records a poll, as the consumer) and inserted, one transaction per poll with
+    an `executemany` of its records (partition, offset, value)."""
+    reader = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                           fetch_max_wait_ms=100, max_poll_records=500)
+    tps = [TopicPartition(topic, p) for p in range(partitions)]
+    with connect(reporting_url, autocommit=False) as conn:
+        conn.execute("CREATE TABLE bench_raw_consumed (kafka_partition integer, kafka_offset "
+                     "bigint, value bytea, PRIMARY KEY (kafka_partition, kafka_offset))")
+        conn.commit()
+        try:
+            start = time.perf_counter()
+            reader.assign(tps)
+            reader.seek_to_beginning(*tps)
+            seen = 0
+            while seen < count:
+                rows = [(r.partition, r.offset, r.value)
+                        for records in reader.poll(timeout_ms=500).values() for r in records]
+                if rows:
+                    with conn.cursor() as cursor:
+                        cursor.executemany("INSERT INTO bench_raw_consumed VALUES (%s, %s, %s)",
+                                           rows)
+                    conn.commit()
+                    seen += len(rows)
+            seconds = time.perf_counter() - start
+        finally:
+            reader.close()
+            conn.execute("DROP TABLE IF EXISTS bench_raw_consumed")
+            conn.commit()
+    return Rate("kafka-python raw consume + insert (messages)", count, seconds)
+
+
+def fill_store(store_url: str, events: int, dealer_count: int) -> int:
+    """A store of `events` events (orders of `dealer_count` dealers); returns its head."""
+    app = build_application(Settings().with_database(store_url))
+    try:
+        app.publish_price_list(date(2026, 3, 1), ITEMS)
+        orders(app, events, dealers(app, dealer_count))
+        return app.recorder.max_notification_id() or 0
+    finally:
+        app.close()
+
+
+@dataclass(frozen=True)
+class Throughput:
+    relay: Rate  # events
+    relay_messages: Rate
+    raw_produce: Rate
+    consumer: Rate  # events
+    raw_consume: Rate
+    size: int
+
+
+def throughput(bootstrap: str, store_url: str, reporting_url: str, head: int,
+               partitions: int) -> tuple[Throughput, str]:
+    """The relay and the consumer through the whole log, each next to kafka-python's raw rate on
+    the same broker in the same run; returns the figures and the relay's topic."""
+    topic = unique_topic_name("bench-events")
+    options = KafkaOptions(bootstrap=bootstrap, topic=topic, partitions=partitions)
+    events, messages, count = relay_throughput(store_url, options, head)
+    size = message_size(store_url)
+    raw_topic = unique_topic_name("bench-raw")
+    create_topic(bootstrap, raw_topic, partitions)
+    raw = raw_produce(options, raw_topic, count, size)
+    published = _published(store_url, topic)
+    consumer_options = ConsumerOptions(bootstrap=bootstrap, topic=topic, group=f"bench-{topic}",
+                                       dead_letter_topic=f"{topic}.dlt")
+    consumed = consumer_throughput(reporting_url, consumer_options, published, head)
+    raw_consumed = raw_consume_insert(bootstrap, topic, partitions, count, reporting_url)
+    return Throughput(events, messages, raw, consumed, raw_consumed, size), topic
+
+
+def _figure(name: str, value: Rate, baseline: Rate) -> dict[str, Any]:
+    return {"figure": name, "value": value.per_second, "unit": "events/s",
+            "baseline": baseline.per_second, "ratio": value.per_second / baseline.per_second,
+            "goal": GOAL}
+
+
+def figures(quick: bool = False) -> list[dict[str, Any]]:
+    """The relay and consumer figures for `make bench`'s summary (issue 12): events/s, each next
+    to kafka-python's raw rate (produce; consume + insert into PostgreSQL) on the same broker in
+    the same run. `quick`: a log of 5,000 events instead of 20,000."""
+    broker = broker_from_environment()
+    try:
+        with (postgres_base_url(None) as base,
+              scratch_schema(base, "benchkafka") as store_url,
+              scratch_schema(base, "benchreport") as reporting_url):
+            head = fill_store(store_url, 5_000 if quick else EVENTS, DEALERS)
+            measured, _ = throughput(broker.bootstrap, store_url, reporting_url, head, PARTITIONS)
+    finally:
+        broker.close()
+    return [_figure("relay", measured.relay, measured.raw_produce),
+            _figure("consumer", measured.consumer, measured.raw_consume)]
+
+
 def raw_round_trip(options: KafkaOptions, topic: str, count: int, rate: float) -> list[float]:
     """kafka-python alone: produce (acks=all) → a consumer's poll, one message at a time."""
     received: dict[int, float] = {}
@@ -174,8 +276,9 @@ def end_to_end_lag(store_url: str, reporting_url: str, topic: str, partitions: i
         with connect(reporting_url, autocommit=True) as conn:
             while not stop.is_set():
                 rows = conn.execute(
-                    f'SELECT application_name, notification_id FROM "{schema}".'
-                    "channelreadmodel_tracking WHERE application_name = ANY(%s)",
+                    sql.SQL("SELECT application_name, notification_id FROM {} "
+                            "WHERE application_name = ANY(%s)").format(
+                        sql.Identifier(schema, "channelreadmodel_tracking")),
                     (list(tracking),)).fetchall()
                 now = time.monotonic()
                 with lock:
@@ -212,9 +315,9 @@ def end_to_end_lag(store_url: str, reporting_url: str, topic: str, partitions: i
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--events", type=int, default=20_000, help="events in the log")
-    parser.add_argument("--dealers", type=int, default=60)
-    parser.add_argument("--partitions", type=int, default=6)
+    parser.add_argument("--events", type=int, default=EVENTS, help="events in the log")
+    parser.add_argument("--dealers", type=int, default=DEALERS)
+    parser.add_argument("--partitions", type=int, default=PARTITIONS)
     parser.add_argument("--commands", type=int, default=300, help="commands timed for the lag")
     parser.add_argument("--rate", type=float, default=25.0, help="commands per second")
     parser.add_argument("--database", help="a PostgreSQL base URL (default: as the tests find it)")
@@ -225,38 +328,25 @@ def main() -> None:
         with (postgres_base_url(args.database) as base,
               scratch_schema(base, "benchkafka") as store_url,
               scratch_schema(base, "benchreport") as reporting_url):
-            settings = Settings().with_database(store_url)
-            app = build_application(settings)
             started = time.perf_counter()
-            app.publish_price_list(date(2026, 3, 1), ITEMS)
-            orders(app, args.events, dealers(app, args.dealers))
-            head = app.recorder.max_notification_id() or 0
-            app.close()
+            head = fill_store(store_url, args.events, args.dealers)
             kind = "tansu (memory)" if broker.managed else f"external {broker.bootstrap}"
             print(f"PostgreSQL {server_version(store_url)}; broker {kind}; {head:,} stored events "
                   f"written in {time.perf_counter() - started:.0f} s; {args.partitions} partitions"
                   "\n")
 
-            topic = unique_topic_name("bench-events")
+            measured, topic = throughput(broker.bootstrap, store_url, reporting_url, head,
+                                         args.partitions)
             options = KafkaOptions(bootstrap=broker.bootstrap, topic=topic,
                                    partitions=args.partitions)
-            events, messages, count = relay_throughput(store_url, options, head)
-            size = message_size(store_url)
-            raw_topic = unique_topic_name("bench-raw")
-            create_topic(broker.bootstrap, raw_topic, args.partitions)
-            raw = raw_produce(options, raw_topic, count, size)
-            print(f"(messages of {size} bytes on average)")
-            print_comparison(events, raw, label="relay events ÷ raw produce")
-            print(messages.line())
+            print(f"(messages of {measured.size} bytes on average)")
+            print_comparison(measured.relay, measured.raw_produce,
+                             label="relay events ÷ raw produce")
+            print(measured.relay_messages.line())
             print(f"{'relay messages ÷ raw produce':<44} "
-                  f"{messages.per_second / raw.per_second:>10.3f}\n")
-
-            published = _published(store_url, topic)
-            consumer_options = ConsumerOptions(
-                bootstrap=broker.bootstrap, topic=topic, group=f"bench-{topic}",
-                dead_letter_topic=f"{topic}.dlt")
-            consumed = consumer_throughput(reporting_url, consumer_options, published, head)
-            print(consumed.line())
+                  f"{measured.relay_messages.per_second / measured.raw_produce.per_second:>10.3f}\n")
+            print_comparison(measured.consumer, measured.raw_consume,
+                             label="consumer events ÷ raw consume + insert")
             print()
 
             trip_topic = unique_topic_name("bench-trip")

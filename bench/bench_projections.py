@@ -12,6 +12,7 @@ import time
 from datetime import date, timedelta
 
 from eventsourcing.projection import ProjectionRunner
+from psycopg.sql import SQL, Identifier
 
 from bench.common import (
     Rate,
@@ -123,10 +124,11 @@ def reset(view: PostgresChannelView) -> None:
     schema = view.datastore.schema
     with view.datastore.transaction(commit=True) as curs:
         curs.execute(
-            f'DELETE FROM "{schema}"."{view.tracking_table_name}" WHERE application_name = %s', (SOURCE,)
+            SQL("DELETE FROM {} WHERE application_name = %s").format(
+                Identifier(schema, view.tracking_table_name)), (SOURCE,)
         )
         for table in TABLES:
-            curs.execute(f'TRUNCATE "{schema}"."{PREFIX}{table}"')
+            curs.execute(SQL("TRUNCATE {}").format(Identifier(schema, PREFIX + table)))
 
 
 def runner_rate(app: ChannelLedger, env: dict[str, str], view: PostgresChannelView, count: int) -> Rate:

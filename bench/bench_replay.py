@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import psycopg
+from psycopg.sql import Identifier
 
 from bench.common import (
     Rate,
@@ -57,7 +58,7 @@ def generate(url: str, events: int, dealers: int, seed: int = 7) -> int:
         written = app.recorder.max_notification_id() or 0
         database = parse_database_url(url)
         with psycopg.connect(database.conninfo()) as conn, conn.cursor() as cur:
-            table = f'"{database.schema}"."{EVENTS_TABLE}"'
+            table = Identifier(database.schema, EVENTS_TABLE).as_string(None)
             n = 0
             while written < events:
                 rows: list[tuple[Any, ...]] = []

@@ -21,6 +21,8 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
+from infra.sql import sqlite_identifier
+
 Expected = Mapping[UUID, int | None]
 
 
@@ -40,8 +42,9 @@ class GuardedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         if expected:
             ids = [aggregate_id.hex for aggregate_id in expected]
             marks = ",".join("?" for _ in ids)
+            quoted = sqlite_identifier(self.events_table_name)
             c.execute(
-                f"SELECT originator_id, MAX(originator_version) FROM {self.events_table_name} "
+                f"SELECT originator_id, MAX(originator_version) FROM {quoted} "
                 f"WHERE originator_id IN ({marks}) GROUP BY originator_id",
                 ids,
             )

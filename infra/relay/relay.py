@@ -69,6 +69,7 @@ class Relay(TopicChecks):
         self._verified_at = 0.0
         self._needs_check = True  # the topic and what it holds are checked before publishing
         self.published = 0  # messages acknowledged in this process (a broadcast counts N)
+        self._partitions: dict[str, tuple[int, int]] = {}  # key -> (partition count, partition)
 
     def _first_event(self, aggregate_id: UUID) -> Any:
         return next(iter(self.app.events.get(aggregate_id, lte=1)), None)
@@ -175,20 +176,23 @@ class Relay(TopicChecks):
             self.producer = self.options.producer()
         partitions = self.state.partitions
         links = {p: Link(link.position, link.offset) for p, link in self.state.links.items()}
-        sent: list[tuple[int, Any]] = []
+        # Every message of the batch is encoded first, then sent in one tight loop: encoding
+        # between sends keeps the producer's I/O thread waking up for batches of a few messages.
+        messages: list[tuple[int, bytes | None, bytes]] = []
         for notification in notifications:
             event = self.app.mapper.to_domain_event(notification)
             key = self.keys.key_for(event)
-            targets = range(partitions) if key is None else (partition_for(key, partitions),)
+            targets = range(partitions) if key is None else (self._partition(key, partitions),)
+            raw_key = None if key is None else key.encode()
             for p in targets:
                 value = self.codec.encode(event, position=notification.id,
                                           predecessor=links[p].position if p in links else 0,
                                           partitionkey=key)
-                future = self.producer.send(self.options.topic, value=value,
-                                            key=None if key is None else key.encode(),
-                                            partition=p, headers=HEADERS)
                 links[p] = Link(notification.id, -1)
-                sent.append((p, future))
+                messages.append((p, raw_key, value))
+        send, topic = self.producer.send, self.options.topic
+        sent = [(p, send(topic, value=value, key=raw_key, partition=p, headers=HEADERS))
+                for p, raw_key, value in messages]
         self.producer.flush(timeout=self.options.request_timeout_ms * 3 / 1000)
         first: dict[int, int] = {}
         for p, future in sent:
@@ -206,6 +210,14 @@ class Relay(TopicChecks):
         self.state.links = links
         self.store.save(self.state, changed=sorted(first))
         self.published += len(sent)
+
+    def _partition(self, key: str, partitions: int) -> int:
+        cached = self._partitions.get(key)
+        if cached is None or cached[0] != partitions:
+            if len(self._partitions) > 100_000:
+                self._partitions.clear()
+            cached = self._partitions[key] = (partitions, partition_for(key, partitions))
+        return cached[1]
 
     def start_over(self, reason: str) -> None:
         """The broker lost what was published: republish the whole log from position 1.

@@ -13,8 +13,10 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
+from psycopg.sql import Identifier
 
 from infra.persistence import Database
+from infra.sql import sqlite_identifier
 from projections.model import BOOKKEEPING, TABLES
 from projections.model.base import PREFIX
 from projections.projection import SOURCE
@@ -118,10 +120,10 @@ class _Snapshot:
         self._tracking = tracking
 
     def live(self, name: str) -> str:
-        return self._live.format(PREFIX + name)
+        return f"{self._live}.{sqlite_identifier(PREFIX + name)}"
 
     def scratch(self, name: str) -> str:
-        return self._scratch.format(PREFIX + name)
+        return f"{self._scratch}.{sqlite_identifier(PREFIX + name)}"
 
     def rows(self, statement: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         self.cursor.execute(statement.replace("?", self.mark), params)
@@ -148,14 +150,16 @@ def snapshot(live: Database, live_tracking: str, scratch: Scratch) -> Iterator[_
             conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             with conn.transaction(), conn.cursor() as cur:
                 cur.execute("SET TRANSACTION READ ONLY")
-                yield _Snapshot(cur, "%s", f'"{live.schema or "public"}"."{{}}"',
-                                f'"{scratch.database.schema}"."{{}}"', live_tracking)
+                # Identifiers are double-quoted alike on both databases (sqlite_identifier).
+                yield _Snapshot(cur, "%s", Identifier(live.schema or "public").as_string(None),
+                                Identifier(scratch.database.schema).as_string(None),
+                                live_tracking)
         return
     lite = sqlite3.connect(live.path, timeout=10, isolation_level=None)
     try:
         lite.execute(f"ATTACH DATABASE ? AS {SCRATCH_ALIAS}", (scratch.database.path,))
         lite.execute("BEGIN")  # one read snapshot of the live file for the whole comparison
-        yield _Snapshot(lite.cursor(), "?", "main.{}", f"{SCRATCH_ALIAS}.{{}}",
+        yield _Snapshot(lite.cursor(), "?", "main", SCRATCH_ALIAS,
                         f"main.{live_tracking}")
         lite.execute("ROLLBACK")
     finally:

@@ -16,6 +16,7 @@ import psycopg
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
 from psycopg import sql
+from psycopg.sql import Identifier
 
 from domain.errors import InvalidInputError
 from infra.persistence import Database, parse_database_url
@@ -47,7 +48,7 @@ def close_view(view: ChannelView) -> None:
 def tracking_table(view: ChannelView) -> str:
     """The view's tracking table, as the library names it (schema-qualified on PostgreSQL)."""
     if isinstance(view, PostgresChannelView):
-        return f'"{view.datastore.schema}"."{view.tracking_table_name}"'
+        return Identifier(view.datastore.schema, view.tracking_table_name).as_string(None)
     return "tracking"
 
 
