@@ -23,13 +23,17 @@ from bench.bench_projections import ITEMS, dealers, orders
 from bench.common import Rate, postgres_base_url, print_comparison, scratch_schema, server_version
 from infra.envelope import Codec
 from infra.persistence import parse_database_url
-from infra.relay import HEADERS, KafkaOptions, Relay, partition_for
+from infra.relay import HEADERS, KafkaOptions, partition_for
 from infra.settings import Settings
-from services.bootstrap import build_application
+from services.bootstrap import (
+    build_application,
+    build_consumer,
+    build_relay,
+    relay_application,
+    reporting_view,
+)
 from services.consumer import (
     ConsumerOptions,
-    ReportingConsumer,
-    open_reporting_view,
     partition_name,
     reporting_positions,
 )
@@ -54,8 +58,9 @@ def lag_line(name: str, lags: list[float]) -> str:
 
 
 def relay_throughput(store_url: str, options: KafkaOptions, head: int) -> tuple[Rate, Rate, int]:
-    app = build_application(Settings().with_database(store_url))
-    relay = Relay(app, parse_database_url(store_url), options)
+    settings = Settings().with_database(store_url)
+    app = relay_application(settings)
+    relay = build_relay(settings, app=app, options=options)  # the composition root's relay
     try:
         start = time.perf_counter()
         relay.run(until=head)
@@ -105,8 +110,9 @@ def raw_produce(options: KafkaOptions, topic: str, count: int, size: int) -> Rat
 def consumer_throughput(reporting_url: str, options: ConsumerOptions, published: dict[int, int],
                         events: int) -> Rate:
     """A reporting consumer on every partition (no group) through the backlog."""
-    view = open_reporting_view(reporting_url)
-    consumer = ReportingConsumer(view, options)
+    settings = Settings().with_database(reporting_url)
+    view = reporting_view(settings, reporting_url)
+    consumer = build_consumer(settings, view, options)  # the composition root's consumer
     thread = threading.Thread(target=consumer.run, args=(sorted(published),), daemon=True)
     start = time.perf_counter()
     thread.start()

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -25,7 +26,7 @@ from infra.envelope import Codec
 from infra.persistence import Database
 from infra.relay.kafka import HEADERS, KafkaOptions
 from infra.relay.keys import PartitionKeys, partition_for
-from infra.relay.store import Link, RelayStore, open_relay_store
+from infra.relay.store import Link, RelayState, RelayStore, open_relay_store
 from infra.relay.topic import BrokerLostData, TopicChecks
 from infra.sql import open_datastore
 
@@ -35,6 +36,25 @@ log = logging.getLogger("channel.relay")
 def _backoff(failures: int) -> float:
     """Seconds before the next attempt: doubling from 0.2 s up to 5 s, jittered."""
     return min(5.0, 0.1 * 2 ** min(failures, 6)) * random.uniform(0.5, 1.0)
+
+
+@dataclass
+class _Batch:
+    """A batch of the log encoded: its messages (partition, key, value) and the links they make,
+    from `base`, the links they follow."""
+
+    notifications: Sequence[Notification]
+    messages: list[tuple[int, bytes | None, bytes]]
+    links: dict[int, Link]
+    base: dict[int, Link]
+    partitions: int
+    start: int
+
+    def follows(self, state: RelayState) -> bool:
+        """Whether the batch is still the next one of this state (nothing moved since); an empty
+        one is read again (events may have come since)."""
+        return (bool(self.notifications) and self.base is state.links
+                and self.partitions == state.partitions and self.start == state.position + 1)
 
 
 class Relay(TopicChecks):
@@ -70,6 +90,7 @@ class Relay(TopicChecks):
         self._needs_check = True  # the topic and what it holds are checked before publishing
         self.published = 0  # messages acknowledged in this process (a broadcast counts N)
         self._partitions: dict[str, tuple[int, int]] = {}  # key -> (partition count, partition)
+        self._ahead: _Batch | None = None  # the next batch, read while one is acknowledged
 
     def _first_event(self, aggregate_id: UUID) -> Any:
         return next(iter(self.app.events.get(aggregate_id, lte=1)), None)
@@ -162,22 +183,43 @@ class Relay(TopicChecks):
     # --- publishing -----------------------------------------------------------------------
 
     def publish_next(self) -> int:
-        """Publish the next batch of the log; returns how many events it held."""
-        notifications = self.app.recorder.select_notifications(
-            start=self.state.position + 1, limit=self.batch_size)
-        if not notifications:
+        """Publish the next batch of the log; returns how many events it held. While the broker
+        acknowledges a batch, the next one is read and encoded (its messages follow from the
+        positions alone); it is dropped if this batch fails or the state moves otherwise."""
+        batch, self._ahead = self._ahead, None
+        if batch is None or not batch.follows(self.state):
+            batch = self._encode(self._read(self.state.position + 1))
+        if not batch.notifications:
             return 0
-        self.publish(notifications)
-        return len(notifications)
+        sent = self._send(batch)
+        try:
+            self._ahead = self._encode(self._read(batch.notifications[-1].id + 1), batch.links)
+        except Exception as e:  # read again, and reported, when it is this batch's turn
+            log.debug("relay: reading ahead: %s", e)
+        try:
+            self._complete(batch, sent)
+        except BaseException:
+            self._ahead = None
+            raise
+        return len(batch.notifications)
 
     def publish(self, notifications: Sequence[Notification]) -> None:
+        """Publish these notifications, the next of the log, and record them."""
+        batch = self._encode(notifications)
+        self._complete(batch, self._send(batch))
+
+    def _read(self, start: int) -> Sequence[Notification]:
+        return self.app.recorder.select_notifications(start=start, limit=self.batch_size)
+
+    def _encode(self, notifications: Sequence[Notification],
+                base: dict[int, Link] | None = None) -> _Batch:
+        """Every message of the batch, encoded before any is sent: encoding between sends keeps
+        the producer's I/O thread waking up for batches of a few messages. `base`: the links the
+        batch follows (default: the state's)."""
         assert self.state.partitions is not None, "check_topic() first"
-        if self.producer is None:
-            self.producer = self.options.producer()
         partitions = self.state.partitions
-        links = {p: Link(link.position, link.offset) for p, link in self.state.links.items()}
-        # Every message of the batch is encoded first, then sent in one tight loop: encoding
-        # between sends keeps the producer's I/O thread waking up for batches of a few messages.
+        base = self.state.links if base is None else base
+        links = {p: Link(link.position, link.offset) for p, link in base.items()}
         messages: list[tuple[int, bytes | None, bytes]] = []
         for notification in notifications:
             event = self.app.mapper.to_domain_event(notification)
@@ -190,9 +232,20 @@ class Relay(TopicChecks):
                                           partitionkey=key)
                 links[p] = Link(notification.id, -1)
                 messages.append((p, raw_key, value))
+        start = notifications[0].id if notifications else 0
+        return _Batch(notifications, messages, links, base, partitions, start)
+
+    def _send(self, batch: _Batch) -> list[tuple[int, Any]]:
+        if self.producer is None:
+            self.producer = self.options.producer()
         send, topic = self.producer.send, self.options.topic
-        sent = [(p, send(topic, value=value, key=raw_key, partition=p, headers=HEADERS))
-                for p, raw_key, value in messages]
+        return [(p, send(topic, value=value, key=raw_key, partition=p, headers=HEADERS))
+                for p, raw_key, value in batch.messages]
+
+    def _complete(self, batch: _Batch, sent: list[tuple[int, Any]]) -> None:
+        """Wait for every acknowledgement, then record the batch's last position and links."""
+        assert self.producer is not None
+        links = batch.links
         self.producer.flush(timeout=self.options.request_timeout_ms * 3 / 1000)
         first: dict[int, int] = {}
         for p, future in sent:
@@ -206,7 +259,7 @@ class Relay(TopicChecks):
                 raise BrokerLostData(
                     f"partition {p} acknowledged offset {offset}, but offset {known.offset} "
                     f"already held position {known.position}")
-        self.state.position = notifications[-1].id
+        self.state.position = batch.notifications[-1].id
         self.state.links = links
         self.store.save(self.state, changed=sorted(first))
         self.published += len(sent)
