@@ -265,8 +265,10 @@ class KafkaOptions:
         return producer
 
     def admin(self) -> KafkaAdminClient:
+        # bootstrap_timeout_ms defaults to 30 s: a dead broker would hold every check that long.
         return KafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=self.client_id,
-                                request_timeout_ms=self.request_timeout_ms)
+                                request_timeout_ms=self.request_timeout_ms,
+                                bootstrap_timeout_ms=self.request_timeout_ms)
 
     def reader(self) -> KafkaConsumer:
         return KafkaConsumer(bootstrap_servers=self.bootstrap, client_id=f"{self.client_id}-check",
@@ -352,8 +354,8 @@ class Relay:
 
     # --- the loop -------------------------------------------------------------------------
 
-    def run(self, *, until: int | None = None) -> None:
-        """Publish until stopped (or, with `until`, until that log position is published).
+    def run(self, *, until: int | None = None) -> bool:
+        """Publish until stopped (or, with `until`, until that log position is published: True).
         While the broker or the database is unreachable it retries with backoff; it never skips
         an event."""
         failures = 0
@@ -362,7 +364,7 @@ class Relay:
                 try:
                     with self._waiter() as wait:
                         if self._follow(wait, until):
-                            return
+                            return True
                 except (PersistenceError, psycopg.Error, sqlite3.Error) as e:
                     failures += 1
                     delay = _backoff(failures)
@@ -371,6 +373,7 @@ class Relay:
                     self.stopping.wait(delay)
         finally:
             self._drop_producer()
+        return False
 
     def _follow(self, wait: Callable[[float], None], until: int | None) -> bool:
         """Publish batch after batch; True once `until` is published."""

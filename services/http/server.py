@@ -36,8 +36,13 @@ def prepare_database(settings: Settings) -> None:
     """Create every table once, in the master, before the workers start: DDL run by several
     workers at once on PostgreSQL fails in all but one ("tuple concurrently updated")."""
     global _tables_ready
+    from infra.preflight import check_database
     from services.bootstrap import build_key_store, build_runtime
+    from services.http.keys import load_bootstrap
 
+    # A wrong setting is one line here, in the master, before any worker starts.
+    load_bootstrap(settings.CHANNEL_API_KEYS)
+    check_database(settings.CHANNEL_DATABASE_URL, create=True)
     configure_logging()  # the master's lines too (a read-model fault met at start, say)
     build_key_store(settings, bootstrap_keys=False).close()
     build_runtime(settings, lead=False).close()
