@@ -28,6 +28,13 @@ def _seconds(name: str, default: str) -> float:
     return timedelta(milliseconds=millis).total_seconds()
 
 
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    text = _env(name, default).strip().lower()
+    if text not in choices:
+        raise ValueError(f"{name}: {text!r} is not one of {', '.join(choices)}")
+    return text
+
+
 @dataclass(frozen=True)
 class Settings:
     CHANNEL_DATABASE_URL: str = field(
@@ -86,6 +93,11 @@ class Settings:
     # How often a command is retried after an optimistic-concurrency conflict.
     CHANNEL_COMMAND_ATTEMPTS: int = field(
         default_factory=lambda: int(_env("CHANNEL_COMMAND_ATTEMPTS", "20"))
+    )
+
+    # Log lines as escaped text or as one JSON object per line (infra/logs.py).
+    CHANNEL_LOG_FORMAT: str = field(
+        default_factory=lambda: _choice("CHANNEL_LOG_FORMAT", "text", ("text", "json"))
     )
 
     def with_database(self, url: str | None) -> Settings:
