@@ -25,6 +25,7 @@ from projections.faults import reason_of
 from services.bootstrap import build_key_store, build_runtime
 from services.http import errors
 from services.http.auth import authenticate, public
+from services.http.bodies import check_body
 from services.http.context import Channel, channel
 from services.http.keys import KeyStore
 from services.http.resources import (
@@ -127,6 +128,7 @@ def create_app(
     app.extensions["channel"] = Channel(runtime=runtime, keys=keys, settings=settings)
     app.before_request(_start)
     app.before_request(authenticate)
+    app.before_request(check_body)  # depth and number limits before any schema reads the body
     app.after_request(_finish)
 
     api = ChannelApi(app)
