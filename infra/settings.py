@@ -95,6 +95,16 @@ class Settings:
         default_factory=lambda: int(_env("CHANNEL_COMMAND_ATTEMPTS", "20"))
     )
 
+    # The intake's worker model (services/http/worker.py): threads per worker, seconds a client
+    # may take to send a request's headers, per read of a body, and an idle kept-alive connection.
+    CHANNEL_THREADS: int = field(default_factory=lambda: int(_env("CHANNEL_THREADS", "8")))
+    CHANNEL_HEADER_TIMEOUT: float = field(
+        default_factory=lambda: _seconds("CHANNEL_HEADER_TIMEOUT", "10")
+    )
+    CHANNEL_READ_TIMEOUT: float = field(
+        default_factory=lambda: _seconds("CHANNEL_READ_TIMEOUT", "10")
+    )
+    CHANNEL_KEEPALIVE: float = field(default_factory=lambda: _seconds("CHANNEL_KEEPALIVE", "5"))
     # Log lines as escaped text or as one JSON object per line (infra/logs.py).
     CHANNEL_LOG_FORMAT: str = field(
         default_factory=lambda: _choice("CHANNEL_LOG_FORMAT", "text", ("text", "json"))

@@ -74,7 +74,10 @@ def check_body() -> ResponseReturnValue | None:
     422. The schema then reads the same cached bytes."""
     if not request.is_json or request.method in ("GET", "HEAD", "OPTIONS", "DELETE"):
         return None
-    data = request.get_data(cache=True)  # past MAX_CONTENT_LENGTH: 413
+    try:
+        data = request.get_data(cache=True)  # past MAX_CONTENT_LENGTH: 413
+    except OSError:  # the client stopped sending for CHANNEL_READ_TIMEOUT
+        return errors.body(408, "the body did not arrive in time")
     if not data:
         return None
     try:

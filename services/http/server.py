@@ -75,13 +75,17 @@ def gunicorn_options(
     host: str | None = None,
     port: int | None = None,
     workers: int | None = None,
-    threads: int = 1,
+    threads: int | None = None,
 ) -> dict[str, Any]:
     return {
         "bind": f"{host or settings.CHANNEL_HOST}:{port or settings.CHANNEL_PORT}",
         "workers": workers or settings.CHANNEL_WORKERS,
-        "threads": threads,
-        "worker_class": "gthread" if threads > 1 else "sync",
+        # Threads, and headers gathered by the poller: idle or half-sent connections hold no
+        # thread, and are closed after CHANNEL_HEADER_TIMEOUT / CHANNEL_KEEPALIVE.
+        "threads": threads or settings.CHANNEL_THREADS,
+        "worker_class": "services.http.worker.ChannelThreadWorker",
+        "keepalive": max(1, round(settings.CHANNEL_KEEPALIVE)),  # gunicorn takes whole seconds
+        "worker_connections": 1000,  # open connections per worker, at most
         "timeout": 60,
         "graceful_timeout": 10,
         "accesslog": None,  # the app logs each request itself, with its request id
