@@ -13,6 +13,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+import flask
 from flask import Flask, Response, g, request
 from flask.json.provider import DefaultJSONProvider
 from flask.typing import ResponseReturnValue
@@ -114,7 +115,9 @@ def create_app(
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        # swagger-ui-dist's files served by the app itself (services/http/static/swagger-ui,
+        # version in its package.json): /docs works with no internet, nothing from a CDN.
+        OPENAPI_SWAGGER_UI_URL="/docs/assets/",
         API_SPEC_OPTIONS={
             "info": {"description": DESCRIPTION},
             "components": {
@@ -136,6 +139,7 @@ def create_app(
     # Money is a decimal string, never a JSON number (HTTP's amounts and rates are kinds of it).
     api.register_field(Money, "string", None)
     api.register_blueprint(health)
+    app.register_blueprint(docs_assets)
     for blueprint in _resources():
         api.register_blueprint(blueprint)
     return app
@@ -171,6 +175,11 @@ def _finish(response: Response) -> Response:
         who.role.value if who else "-",
     )
     return response
+
+
+docs_assets = flask.Blueprint(
+    "docs-assets", __name__, static_folder="static/swagger-ui", static_url_path="/docs/assets"
+)
 
 
 # --- health --------------------------------------------------------------------------------------
