@@ -24,7 +24,7 @@ from infra.envelope import Money
 from infra.settings import Settings
 from projections.faults import reason_of
 from services.bootstrap import build_key_store, build_runtime
-from services.http import errors
+from services.http import errors, idempotency
 from services.http.auth import authenticate, public
 from services.http.bodies import check_body
 from services.http.context import Channel, channel
@@ -132,7 +132,10 @@ def create_app(
     app.before_request(_start)
     app.before_request(authenticate)
     app.before_request(check_body)  # depth and number limits before any schema reads the body
+    app.before_request(idempotency.before)
+    app.after_request(idempotency.after)
     app.after_request(_finish)
+    app.teardown_request(idempotency.teardown)
 
     api = ChannelApi(app)
     errors.register(app)  # the domain's errors, a stopped read model, anything unexpected

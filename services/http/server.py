@@ -56,7 +56,11 @@ def prepare_database(settings: Settings) -> None:
     load_bootstrap(settings.CHANNEL_API_KEYS)
     check_database(settings.CHANNEL_DATABASE_URL, create=True)
     configure_logging(settings)  # the master's lines too (a read-model fault met at start, say)
-    build_key_store(settings, bootstrap_keys=False).close()
+    from services.http.idempotency import IdempotencyStore
+
+    keys = build_key_store(settings, bootstrap_keys=False)
+    IdempotencyStore(keys.backend)  # its table too, before the workers
+    keys.close()
     build_runtime(settings, lead=False).close()
     _tables_ready = True
 
