@@ -105,6 +105,11 @@ class Settings:
         default_factory=lambda: _seconds("CHANNEL_READ_TIMEOUT", "10")
     )
     CHANNEL_KEEPALIVE: float = field(default_factory=lambda: _seconds("CHANNEL_KEEPALIVE", "5"))
+    # Seconds after which a request still marked in flight under an Idempotency-Key is taken for
+    # dead (its worker killed) and a repeat runs again; until then a repeat hears 409.
+    CHANNEL_IDEMPOTENCY_ABANDON_AFTER: float = field(
+        default_factory=lambda: _seconds("CHANNEL_IDEMPOTENCY_ABANDON_AFTER", "30")
+    )
     # Log lines as escaped text or as one JSON object per line (infra/logs.py).
     CHANNEL_LOG_FORMAT: str = field(
         default_factory=lambda: _choice("CHANNEL_LOG_FORMAT", "text", ("text", "json"))

@@ -35,7 +35,8 @@ class Channel:
     @cached_property
     def idempotency(self) -> IdempotencyStore:
         """Idempotency-Key answers, in a table beside the keys' (same database)."""
-        return IdempotencyStore(self.keys.backend)
+        return IdempotencyStore(self.keys.backend,
+                                self.settings.CHANNEL_IDEMPOTENCY_ABANDON_AFTER)
 
 
 def channel() -> Channel:

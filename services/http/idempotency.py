@@ -6,8 +6,10 @@ with another body is 422; a repeat while the first is still being answered is 40
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -17,12 +19,10 @@ from flask.typing import ResponseReturnValue
 
 from services.http import errors
 
+log = logging.getLogger("channel.http")
 TABLE = "channel_idempotency"
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
-# A first request still marked in flight after this many seconds died with its worker: a repeat
-# then runs again (orders are idempotent by client reference besides).
-ABANDONED_AFTER = 120.0
 
 
 @dataclass(frozen=True)
@@ -37,8 +37,11 @@ class IdempotencyStore:
     """The table, through the key store's connection (SQLite file or the URL's PostgreSQL
     schema); `backend` is a `services.http.keys` backend."""
 
-    def __init__(self, backend: Any) -> None:
+    def __init__(self, backend: Any, abandoned_after: float = 30.0) -> None:
+        # A first request still in flight after `abandoned_after` seconds died with its worker
+        # (CHANNEL_IDEMPOTENCY_ABANDON_AFTER): a repeat then runs again.
         self.db = backend
+        self.abandoned_after = abandoned_after
         with self.db.connection() as conn:
             conn.execute(self._sql(
                 "CREATE TABLE IF NOT EXISTS {t} (api_key TEXT NOT NULL, idem_key TEXT NOT NULL,"
@@ -63,7 +66,7 @@ class IdempotencyStore:
             taken = conn.execute(self._sql(
                 "UPDATE {t} SET started = ? WHERE api_key = ? AND idem_key = ? AND status IS NULL"
                 " AND fingerprint = ? AND started < ?"),
-                (now, api_key, key, fingerprint, now - ABANDONED_AFTER)).rowcount
+                (now, api_key, key, fingerprint, now - self.abandoned_after)).rowcount
             if taken:
                 return None
             row = conn.execute(self._sql(
@@ -133,10 +136,14 @@ def after(response: Response) -> Response:
     claimed: tuple[str, str] | None = g.pop("idempotency", None)
     if claimed is not None:
         api_key, key = claimed
-        if response.status_code >= 500:
-            _store().release(api_key, key)
-        else:
-            _store().complete(api_key, key, response.status_code, response.get_data(as_text=True))
+        try:
+            if response.status_code >= 500:
+                _store().release(api_key, key)
+            else:
+                _store().complete(api_key, key, response.status_code,
+                                  response.get_data(as_text=True))
+        except Exception as error:  # the database went away meanwhile: the claim is abandoned
+            log.warning("Idempotency-Key %r: answer not kept (%s)", key, type(error).__name__)
     return response
 
 
@@ -144,4 +151,5 @@ def teardown(error: BaseException | None) -> None:
     """A request that raised past every handler: release its claim."""
     claimed: tuple[str, str] | None = g.pop("idempotency", None)
     if claimed is not None:
-        _store().release(claimed[0], claimed[1])
+        with contextlib.suppress(Exception):  # abandoned: taken over after abandoned_after
+            _store().release(claimed[0], claimed[1])
