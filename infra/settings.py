@@ -28,6 +28,13 @@ def _seconds(name: str, default: str) -> float:
     return timedelta(milliseconds=millis).total_seconds()
 
 
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    text = _env(name, default).strip().lower()
+    if text not in choices:
+        raise ValueError(f"{name}: {text!r} is not one of {', '.join(choices)}")
+    return text
+
+
 @dataclass(frozen=True)
 class Settings:
     CHANNEL_DATABASE_URL: str = field(
@@ -86,6 +93,26 @@ class Settings:
     # How often a command is retried after an optimistic-concurrency conflict.
     CHANNEL_COMMAND_ATTEMPTS: int = field(
         default_factory=lambda: int(_env("CHANNEL_COMMAND_ATTEMPTS", "20"))
+    )
+
+    # The intake's worker model (services/http/worker.py): threads per worker, seconds a client
+    # may take to send a request's headers, per read of a body, and an idle kept-alive connection.
+    CHANNEL_THREADS: int = field(default_factory=lambda: int(_env("CHANNEL_THREADS", "8")))
+    CHANNEL_HEADER_TIMEOUT: float = field(
+        default_factory=lambda: _seconds("CHANNEL_HEADER_TIMEOUT", "10")
+    )
+    CHANNEL_READ_TIMEOUT: float = field(
+        default_factory=lambda: _seconds("CHANNEL_READ_TIMEOUT", "10")
+    )
+    CHANNEL_KEEPALIVE: float = field(default_factory=lambda: _seconds("CHANNEL_KEEPALIVE", "5"))
+    # Seconds after which a request still marked in flight under an Idempotency-Key is taken for
+    # dead (its worker killed) and a repeat runs again; until then a repeat hears 409.
+    CHANNEL_IDEMPOTENCY_ABANDON_AFTER: float = field(
+        default_factory=lambda: _seconds("CHANNEL_IDEMPOTENCY_ABANDON_AFTER", "30")
+    )
+    # Log lines as escaped text or as one JSON object per line (infra/logs.py).
+    CHANNEL_LOG_FORMAT: str = field(
+        default_factory=lambda: _choice("CHANNEL_LOG_FORMAT", "text", ("text", "json"))
     )
 
     def with_database(self, url: str | None) -> Settings:

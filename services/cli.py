@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from domain.errors import ChannelError
+from infra.preflight import check_database
 from infra.settings import Settings, load, retired
 
 # name -> module providing `add_parser(subparsers, common)`; the parser sets `func(args, settings)`.
@@ -27,6 +28,11 @@ COMMANDS: dict[str, str] = {
 
 Handler = Callable[[argparse.Namespace, Settings], int | None]
 
+# Commands that make their SQLite store when it is missing (the CLI contract); `demo` checks for
+# itself (after --fresh), `consume` reads no store (its reporting database is its own).
+CREATES = {"serve"}
+OWN_CHECK = {"demo", "consume"}
+
 
 def common_options() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
@@ -34,6 +40,10 @@ def common_options() -> argparse.ArgumentParser:
         "--database",
         metavar="URL",
         help="sqlite:///PATH or postgresql://USER@HOST:PORT/DB (default: CHANNEL_DATABASE_URL)",
+    )
+    common.add_argument(
+        "--create", action="store_true",
+        help="make a new SQLite store if the file does not exist (otherwise refused)",
     )
     return common
 
@@ -65,6 +75,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"channel {args.command}: {line}", file=sys.stderr)
     try:
         settings = load().with_database(getattr(args, "database", None))
+        if args.command not in OWN_CHECK:
+            create = args.command in CREATES or bool(getattr(args, "create", False))
+            check_database(settings.CHANNEL_DATABASE_URL, create=create)
         return int(handler(args, settings) or 0)
     except ChannelError as e:
         rule = f" [{e.rule}]" if e.rule else ""

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.persistence import parse_database_url
+from infra.preflight import check_database
 from infra.settings import Settings
 
 
@@ -25,6 +26,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.fresh and database.kind == "sqlite" and database.path != ":memory:":
         for suffix in ("", "-wal", "-shm"):
             Path(database.path + suffix).unlink(missing_ok=True)
+    check_database(settings.CHANNEL_DATABASE_URL, create=True)  # owner-only files (0600)
     runtime = build_runtime(settings)
     try:
         # A new store records its first policy version when opened (R4): only events beyond the

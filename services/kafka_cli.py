@@ -8,7 +8,9 @@ import json
 import logging
 import signal
 import sys
+import threading
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from domain.errors import InvalidInputError
@@ -29,6 +31,8 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     relay.add_argument("--batch", type=int, help="events per batch (CHANNEL_RELAY_BATCH)")
     relay.add_argument("--once", action="store_true",
                        help="publish what the log holds now, then exit")
+    relay.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
+                       help="--once: give up (exit 1) if not done within this (default 60)")
     relay.add_argument("--republish", action="store_true",
                        help="start over: publish the whole log again from position 1")
     relay.set_defaults(func=run_relay)
@@ -77,6 +81,9 @@ def run_relay(args: argparse.Namespace, settings: Settings) -> int:
     _logging(args.verbose)
     options = relay_options(settings, bootstrap=args.bootstrap, topic=args.topic,
                             partitions=args.partitions)
+    if args.once:  # each broker call well inside the deadline, so the deadline holds
+        options = replace(options, request_timeout_ms=max(
+            500, min(options.request_timeout_ms, int(args.timeout * 500))))
     app = relay_application(settings)
     relay = build_relay(settings, app=app, options=options, batch_size=args.batch)
     _on_signals(relay.stop)
@@ -86,11 +93,22 @@ def run_relay(args: argparse.Namespace, settings: Settings) -> int:
     logging.getLogger("channel.relay").info(
         "relay: %s -> %s topic %s from position %d", settings.CHANNEL_DATABASE_URL,
         options.bootstrap, options.topic, relay.state.position + 1)
+    # --once against a broker that does not answer: stop at the deadline and say so, exit 1.
+    timer = threading.Timer(args.timeout, relay.stop) if until is not None else None
+    if timer is not None:
+        timer.daemon = True
+        timer.start()
     try:
-        relay.run(until=until)
+        done = relay.run(until=until)
     finally:
+        if timer is not None:
+            timer.cancel()
         relay.close()
         app.close()
+    if until is not None and not done:
+        raise InvalidInputError(
+            f"relay --once: published up to position {relay.state.position} of {until} within "
+            f"{args.timeout:g} s; is the broker at {options.bootstrap} up?", field="bootstrap")
     return 0
 
 

@@ -67,8 +67,10 @@ class KafkaOptions:
         return producer
 
     def admin(self) -> KafkaAdminClient:
+        # bootstrap_timeout_ms defaults to 30 s: a dead broker would hold every check that long.
         return KafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=self.client_id,
-                                request_timeout_ms=self.request_timeout_ms)
+                                request_timeout_ms=self.request_timeout_ms,
+                                bootstrap_timeout_ms=self.request_timeout_ms)
 
     def reader(self) -> KafkaConsumer:
         return KafkaConsumer(bootstrap_servers=self.bootstrap, client_id=f"{self.client_id}-check",

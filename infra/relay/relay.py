@@ -97,8 +97,8 @@ class Relay(TopicChecks):
 
     # --- the loop -------------------------------------------------------------------------
 
-    def run(self, *, until: int | None = None) -> None:
-        """Publish until stopped (or, with `until`, until that log position is published).
+    def run(self, *, until: int | None = None) -> bool:
+        """Publish until stopped (or, with `until`, until that log position is published: True).
         While the broker or the database is unreachable it retries with backoff; it never skips
         an event."""
         failures = 0
@@ -107,7 +107,7 @@ class Relay(TopicChecks):
                 try:
                     with self._waiter() as wait:
                         if self._follow(wait, until):
-                            return
+                            return True
                 except (PersistenceError, psycopg.Error, sqlite3.Error) as e:
                     failures += 1
                     delay = _backoff(failures)
@@ -116,6 +116,7 @@ class Relay(TopicChecks):
                     self.stopping.wait(delay)
         finally:
             self._drop_producer()
+        return False
 
     def _follow(self, wait: Callable[[float], None], until: int | None) -> bool:
         """Publish batch after batch; True once `until` is published."""

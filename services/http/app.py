@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+import flask
 from flask import Flask, Response, g, request
 from flask.json.provider import DefaultJSONProvider
 from flask.typing import ResponseReturnValue
@@ -22,8 +23,9 @@ from infra.envelope import Money
 from infra.settings import Settings
 from projections.faults import reason_of
 from services.bootstrap import build_key_store, build_runtime
-from services.http import errors
+from services.http import errors, idempotency
 from services.http.auth import authenticate, public
+from services.http.bodies import check_body
 from services.http.context import Channel, channel
 from services.http.keys import KeyStore
 from services.http.resources import (
@@ -102,7 +104,9 @@ def create_app(
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        # swagger-ui-dist's files served by the app itself (services/http/static/swagger-ui,
+        # version in its package.json): /docs works with no internet, nothing from a CDN.
+        OPENAPI_SWAGGER_UI_URL="/docs/assets/",
         API_SPEC_OPTIONS={
             "info": {"description": DESCRIPTION},
             "components": {
@@ -116,13 +120,18 @@ def create_app(
     app.extensions["channel"] = Channel(runtime=runtime, keys=keys, settings=settings)
     app.before_request(_start)
     app.before_request(authenticate)
+    app.before_request(check_body)  # depth and number limits before any schema reads the body
+    app.before_request(idempotency.before)
+    app.after_request(idempotency.after)
     app.after_request(_finish)
+    app.teardown_request(idempotency.teardown)
 
     api = ChannelApi(app)
     errors.register(app)  # the domain's errors, a stopped read model, anything unexpected
     # Money is a decimal string, never a JSON number (HTTP's amounts and rates are kinds of it).
     api.register_field(Money, "string", None)
     api.register_blueprint(health)
+    app.register_blueprint(docs_assets)
     for blueprint in _resources():
         api.register_blueprint(blueprint)
     return app
@@ -158,6 +167,11 @@ def _finish(response: Response) -> Response:
         who.role.value if who else "-",
     )
     return response
+
+
+docs_assets = flask.Blueprint(
+    "docs-assets", __name__, static_folder="static/swagger-ui", static_url_path="/docs/assets"
+)
 
 
 # --- health --------------------------------------------------------------------------------------

@@ -29,8 +29,8 @@ class Denied(Forbidden):
 def authenticate() -> None:
     """`before_request`: every operation but the public ones names a valid key (else 401)."""
     g.principal = None
-    if request.endpoint is None or request.blueprint == "api-docs":
-        return  # unknown route (404/405 follow) or the OpenAPI document
+    if request.endpoint is None or request.blueprint in ("api-docs", "docs-assets"):
+        return  # unknown route (404/405 follow), the OpenAPI document and its browser's files
     view = current_app.view_functions.get(request.endpoint)
     view_class = getattr(view, "view_class", None)
     method = getattr(view_class, request.method.lower(), None) if view_class else view

@@ -25,7 +25,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     serve.add_argument("--host", help="interface (default CHANNEL_HOST)")
     serve.add_argument("--port", type=int, help="port (default CHANNEL_PORT)")
     serve.add_argument("--workers", type=int, help="worker processes (default CHANNEL_WORKERS)")
-    serve.add_argument("--threads", type=int, default=1, help="threads per worker (default 1)")
+    serve.add_argument("--threads", type=int, help="threads per worker (default CHANNEL_THREADS)")
     serve.set_defaults(func=serve_command)
 
     keys = sub.add_parser("keys", help="issue, list or revoke API keys")

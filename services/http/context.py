@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TypeVar
 
 from flask import current_app
@@ -13,6 +14,7 @@ from infra.settings import Settings
 from projections.faults import ReadModelStoppedError
 from projections.queries import Reports
 from services.application import ChannelLedger, Done
+from services.http.idempotency import IdempotencyStore
 from services.http.keys import KeyStore
 from services.runtimes.base import Runtime
 
@@ -29,6 +31,12 @@ class Channel:
     @property
     def app(self) -> ChannelLedger:
         return self.runtime.app
+
+    @cached_property
+    def idempotency(self) -> IdempotencyStore:
+        """Idempotency-Key answers, in a table beside the keys' (same database)."""
+        return IdempotencyStore(self.keys.backend,
+                                self.settings.CHANNEL_IDEMPOTENCY_ABANDON_AFTER)
 
 
 def channel() -> Channel:

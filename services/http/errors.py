@@ -5,9 +5,13 @@ client."""
 from __future__ import annotations
 
 import logging
+import sqlite3
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
+import psycopg_pool
+from eventsourcing import persistence
 from flask import Flask, Response, g, jsonify
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, fields
@@ -115,8 +119,33 @@ def handle_stopped(error: ReadModelStoppedError) -> ResponseReturnValue:
     return body(503, error.message, read_model=error.as_dict())
 
 
+# The database not answering (restarted, unreachable, its pool exhausted): 503 with Retry-After,
+# so a client retries (with its client reference or Idempotency-Key, which cannot double a write).
+_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    persistence.InterfaceError, persistence.OperationalError, psycopg.OperationalError,
+    psycopg.InterfaceError, psycopg_pool.PoolTimeout, sqlite3.OperationalError,
+)
+RETRY_AFTER_SECONDS = 2
+
+
+def unavailable(error: BaseException) -> bool:
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, _UNAVAILABLE):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def handle_unexpected(error: BaseException) -> ResponseReturnValue:
     original = getattr(error, "original_exception", None) or error
+    if unavailable(original):
+        log.warning("request %s: the database does not answer: %s", g.get("request_id", "-"),
+                    type(original).__name__)
+        response, status = body(503, "the database does not answer; retry shortly (the same "
+                                "client reference or Idempotency-Key makes the retry safe)")
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response, status
     log.error(
         "request %s failed: %s", g.get("request_id", "-"), type(original).__name__,
         exc_info=original,

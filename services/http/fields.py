@@ -17,16 +17,22 @@ from domain.limits import FIRST_DAY, LAST_DAY
 from domain.values import Month, Week, money, parse_period
 from infra.envelope import Money
 
-MONEY_IN = r"^\d{1,12}(\.\d{1,2})?$"
-MONEY_OUT = r"^-?\d+\.\d{2}$"
-SIGNED_MONEY_IN = r"^-?\d{1,12}(\.\d{1,2})?$"
-DECIMAL_OUT = r"^-?\d+(\.\d+)?$"
-MONTH = r"^(19|2\d)\d{2}-(0[1-9]|1[0-2])$"
-QUARTER = r"^(19|2\d)\d{2}-Q[1-4]$"
+# ASCII digits only ([0-9], not \d: Python's \d also takes full-width and Arabic-Indic digits,
+# which the OpenAPI document's ECMA patterns do not).
+MONEY_IN = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
+MONEY_OUT = r"^-?[0-9]+\.[0-9]{2}$"
+SIGNED_MONEY_IN = r"^-?[0-9]{1,12}(\.[0-9]{1,2})?$"
+DECIMAL_OUT = r"^-?[0-9]+(\.[0-9]+)?$"
+YEAR = r"(19|2[0-9])[0-9]{2}"  # 1900-2999 (domain.limits)
+MONTH = rf"^{YEAR}-(0[1-9]|1[0-2])$"
+QUARTER = rf"^{YEAR}-Q[1-4]$"
+DATE = rf"^{YEAR}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 # The strict boolean's message at the HTTP edge (infra.envelope.StrictBoolean's own is Kafka's).
 YES_OR_NO: ErrorMessages = {"invalid": "give true or false"}
-PERIOD = r"^(19|2\d)\d{2}-((0[1-9]|1[0-2])|Q[1-4])$"
-WEEK = r"^(19|2\d)\d{2}-W(0[1-9]|[1-4]\d|5[0-3])$"
+PERIOD = rf"^{YEAR}-((0[1-9]|1[0-2])|Q[1-4])$"
+WEEK = rf"^{YEAR}-W(0[1-9]|[1-4][0-9]|5[0-3])$"
+# Text a person typed holds no control character but tab, newline and carriage return.
+NO_CONTROL = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]*$"
 
 
 class Amount(Money):
@@ -73,9 +79,16 @@ class DecimalString(Money):
 
 
 class BusinessDate(fields.Date):
-    """An ISO date, `YYYY-MM-DD`, between 1900 and 2999."""
+    """An ISO date, `YYYY-MM-DD` in ASCII digits (not `20260402`), between 1900 and 2999."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = kwargs.pop("metadata", {})
+        super().__init__(metadata={"pattern": DATE, "example": "2026-07-01", **metadata}, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
+        if isinstance(value, str) and not re.match(DATE, value):
+            raise ValidationError(f"{value!r} is not a date YYYY-MM-DD from {FIRST_DAY} to "
+                                  f"{LAST_DAY}")
         day = super()._deserialize(value, attr, data, **kwargs)
         if not FIRST_DAY <= day <= LAST_DAY:
             raise ValidationError(f"dates run from {FIRST_DAY} to {LAST_DAY}")
@@ -162,6 +175,10 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 class Text(fields.String):
     """Text a person typed: no control characters (a NUL cannot be stored in a PostgreSQL text
     column, so it would stall the projections) and valid Unicode, trimmed of outer blanks."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = kwargs.pop("metadata", {})
+        super().__init__(metadata={"pattern": NO_CONTROL, **metadata}, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)

@@ -6,8 +6,10 @@ ones `channel serve` uses:
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
+from domain.errors import ChannelError
 from infra.settings import load
 from services.http.server import gunicorn_options, prepare_database
 
@@ -15,5 +17,10 @@ globals().update(gunicorn_options(load()))
 
 
 def on_starting(server: Any) -> None:
-    """In the master, before any worker: create the tables once."""
-    prepare_database(load())
+    """In the master, before any worker: check the settings, create the tables once. A wrong
+    setting is one line and exit status 1, not worker tracebacks."""
+    try:
+        prepare_database(load())
+    except ChannelError as error:
+        print(f"channel-intake: {error.message}", file=sys.stderr, flush=True)
+        sys.exit(1)

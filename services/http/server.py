@@ -4,7 +4,6 @@ no database connection crosses it)."""
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Callable
 from typing import Any
@@ -12,20 +11,33 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from infra.settings import Settings
+from infra import logs
+from infra.settings import Settings, load
 
 
-def configure_logging() -> None:
-    """Request log lines (with request id, never a key) to stderr, as gunicorn's own."""
-    logger = logging.getLogger("channel")
-    if not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(
-            logging.Formatter("%(asctime)s [%(process)d] [%(levelname)s] %(name)s: %(message)s")
-        )
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
-        logger.propagate = False
+def configure_logging(settings: Settings | None = None) -> None:
+    """Request log lines (with request id, never a key) to stderr, as gunicorn's own; escaped, or
+    JSON with CHANNEL_LOG_FORMAT=json."""
+    logs.configure((settings or load()).CHANNEL_LOG_FORMAT)
+
+
+def gunicorn_logging(kind: str) -> dict[str, Any]:
+    """gunicorn's own error log in the same format as the application's."""
+    formatter = "infra.logs.JsonFormatter" if kind == "json" else "infra.logs.TextFormatter"
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"channel": {"()": formatter}},
+        "handlers": {"error_console": {"class": "logging.StreamHandler",
+                                       "formatter": "channel", "stream": "ext://sys.stderr"}},
+        # gunicorn's defaults are replaced key by key: root and gunicorn.access named too. The
+        # app logs each request itself (with its request id): gunicorn's access lines stay off.
+        "root": {"level": "INFO", "handlers": ["error_console"]},
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": ["error_console"], "propagate": False},
+            "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": False},
+        },
+    }
 
 
 # Set in the master once the tables exist; the workers, forked from it, inherit it.
@@ -36,10 +48,19 @@ def prepare_database(settings: Settings) -> None:
     """Create every table once, in the master, before the workers start: DDL run by several
     workers at once on PostgreSQL fails in all but one ("tuple concurrently updated")."""
     global _tables_ready
+    from infra.preflight import check_database
     from services.bootstrap import build_key_store, build_runtime
+    from services.http.keys import load_bootstrap
 
-    configure_logging()  # the master's lines too (a read-model fault met at start, say)
-    build_key_store(settings, bootstrap_keys=False).close()
+    # A wrong setting is one line here, in the master, before any worker starts.
+    load_bootstrap(settings.CHANNEL_API_KEYS)
+    check_database(settings.CHANNEL_DATABASE_URL, create=True)
+    configure_logging(settings)  # the master's lines too (a read-model fault met at start, say)
+    from services.http.idempotency import IdempotencyStore
+
+    keys = build_key_store(settings, bootstrap_keys=False)
+    IdempotencyStore(keys.backend)  # its table too, before the workers
+    keys.close()
     build_runtime(settings, lead=False).close()
     _tables_ready = True
 
@@ -58,17 +79,22 @@ def gunicorn_options(
     host: str | None = None,
     port: int | None = None,
     workers: int | None = None,
-    threads: int = 1,
+    threads: int | None = None,
 ) -> dict[str, Any]:
     return {
         "bind": f"{host or settings.CHANNEL_HOST}:{port or settings.CHANNEL_PORT}",
         "workers": workers or settings.CHANNEL_WORKERS,
-        "threads": threads,
-        "worker_class": "gthread" if threads > 1 else "sync",
+        # Threads, and headers gathered by the poller: idle or half-sent connections hold no
+        # thread, and are closed after CHANNEL_HEADER_TIMEOUT / CHANNEL_KEEPALIVE.
+        "threads": threads or settings.CHANNEL_THREADS,
+        "worker_class": "services.http.worker.ChannelThreadWorker",
+        "keepalive": max(1, round(settings.CHANNEL_KEEPALIVE)),  # gunicorn takes whole seconds
+        "worker_connections": 1000,  # open connections per worker, at most
         "timeout": 60,
         "graceful_timeout": 10,
         "accesslog": None,  # the app logs each request itself, with its request id
         "errorlog": "-",
+        "logconfig_dict": gunicorn_logging(settings.CHANNEL_LOG_FORMAT),
         "loglevel": "info",
         "proc_name": "channel-intake",
         # gunicorn ≥ 25 opens a control socket at one fixed path per user: several servers on

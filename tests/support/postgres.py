@@ -165,6 +165,25 @@ class ThrowawayPostgres(PostgresServer):
             capture_output=True, text=True, check=False, timeout=120, **self._run_kwargs())
         if initdb.returncode != 0:
             raise PostgresUnavailable(f"initdb failed: {initdb.stderr.strip()}")
+        self._launch(startup_timeout)
+
+    def restart(self, down_seconds: float = 0.0, startup_timeout: float = 60.0) -> None:
+        """Stop the server (fast shutdown: sessions cut), stay down `down_seconds`, start it
+        again on the same port with the same data (fault tests)."""
+        self._halt()
+        time.sleep(down_seconds)
+        self._launch(startup_timeout)
+
+    def _halt(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=15)
+
+    def _launch(self, startup_timeout: float) -> None:
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [str(self.bindir / "postgres"), "-D", str(self.data), "-p", str(self.port),
@@ -192,13 +211,7 @@ class ThrowawayPostgres(PostgresServer):
 
     def stop(self) -> None:
         """Fast shutdown of the server; remove its directory."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=15)
+        self._halt()
         shutil.rmtree(self.directory, ignore_errors=True)
 
 

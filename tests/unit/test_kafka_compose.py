@@ -29,7 +29,7 @@ def test_the_compose_file_runs_postgres_kafka_in_kraft_mode_intake_relay_and_con
     compose: dict[str, Any],
 ) -> None:
     services = compose["services"]
-    assert set(services) == {"postgres", "kafka", "intake", "relay", "consumer"}
+    assert set(services) == {"postgres", "kafka", "proxy", "intake", "relay", "consumer"}
     assert services["postgres"]["image"] == "postgres:15"
     kafka = services["kafka"]
     assert kafka["image"].startswith("apache/kafka:")
@@ -82,3 +82,21 @@ def test_what_the_services_depend_on_and_mount_is_declared(compose: dict[str, An
             source = mount.split(":", 1)[0]
             assert source in volumes or (ROOT / source).exists(), (name, mount)
     assert (ROOT / "deploy" / "postgres" / "10-reporting.sql").is_file()
+
+
+def test_clients_reach_the_intake_only_through_the_proxy_with_size_and_timeout_limits(
+    compose: dict[str, Any],
+) -> None:
+    services = compose["services"]
+    assert "ports" not in services["intake"]
+    proxy = services["proxy"]
+    assert proxy["image"].startswith("nginx:") and proxy["ports"] == ["8000:8000"]
+    mount = next(v for v in proxy["volumes"] if v.endswith("/etc/nginx/conf.d/default.conf:ro"))
+    conf = (ROOT / mount.split(":", 1)[0]).read_text()
+    settings = {m[0]: m[1] for m in re.findall(r"^\s*([a-z_]+)\s+([^;]+);", conf, re.M)}
+    assert settings["client_max_body_size"] == "4m"  # the app's MAX_CONTENT_LENGTH
+    for name in ("client_header_timeout", "client_body_timeout", "send_timeout",
+                 "keepalive_timeout", "proxy_read_timeout"):
+        assert re.fullmatch(r"\d+s", settings[name]), name
+    assert settings["proxy_request_buffering"] == "on"
+    assert "proxy_pass http://channel_intake" in conf and "server intake:8000" in conf

@@ -1,0 +1,66 @@
+"""Strict formats at the HTTP edge: dates YYYY-MM-DD, months YYYY-MM, quarters YYYY-Qn, weeks
+YYYY-Www and money in ASCII digits only; full-width (７００) and Arabic-Indic (٢٠٢٦) digits, basic ISO
+dates (20260402) and years outside 1900-2999 are 422 naming the field, and write nothing. The
+OpenAPI document states the same patterns."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from services.http.fields import DATE, MONEY_IN, MONTH, PERIOD, WEEK
+from tests.integration.http_fixtures import Http, http, onboard, publish_prices
+
+__all__ = ["http"]
+
+FULL_WIDTH_700 = "\uff17\uff10\uff10"  # ７００
+ARABIC_2026 = "\u0662\u0660\u0662\u0666"  # ٢٠٢٦
+
+
+@pytest.mark.parametrize("signed_on", ["20260402", f"{ARABIC_2026}-04-02", "2026-4-2",
+                                       "3000-01-01", "1899-12-31", "2026-04-02T00:00:00"])
+def test_a_date_in_another_form_is_422_naming_the_field(http: Http, signed_on: str) -> None:
+    dealer_id = onboard(http, stage="registered")
+    http.refused(422, "POST", f"/dealers/{dealer_id}/draft-agreement", role="sales",
+                 json={"signed_on": signed_on}, field="signed_on")
+
+
+@pytest.mark.parametrize("month", ["20\uff12\uff16-04", f"{ARABIC_2026}-04", "2026-4", "202604"])
+def test_a_month_with_other_digits_is_422_naming_the_field(http: Http, month: str) -> None:
+    dealer_id = onboard(http, stage="draft")
+    http.refused(422, "POST", f"/dealers/{dealer_id}/forecasts", role="sales",
+                 json={"months": [{"month": month, "amount": "1000.00"}]},
+                 field="months.0.month")
+
+
+@pytest.mark.parametrize("amount", [FULL_WIDTH_700, "\u0667\u0660\u0660", "7\uff10\uff10.00"])
+def test_money_with_other_digits_is_422_naming_the_field(http: Http, amount: str) -> None:
+    items = [{"sku": "S", "name": "s", "list_price": amount, "floor_price": "50.00"}]
+    http.refused(422, "PUT", "/price-list", role="manager",
+                 json={"effective_from": "2026-01-01", "items": items},
+                 field="items.0.list_price")
+
+
+@pytest.mark.parametrize("query", [{"period": f"{ARABIC_2026}-Q2"}, {"period": "2026-Q\uff12"}])
+def test_a_period_with_other_digits_is_422_in_a_query_too(http: Http, query: dict[str, str]) -> None:
+    publish_prices(http)
+    response = http.call("GET", "/reports/rebates", role="finance", query=query)
+    assert response.status_code == 422 and "period" in response.get_json()["errors"]
+
+
+def test_the_patterns_take_ascii_digits_only() -> None:
+    for pattern, good, bad in [
+        (DATE, "2026-04-02", f"{ARABIC_2026}-04-02"), (MONTH, "2026-04", "20\uff12\uff16-04"),
+        (PERIOD, "2026-Q2", "2026-Q\uff12"), (WEEK, "2026-W05", "2026-W\u0660\u0665"),
+        (MONEY_IN, "700.00", FULL_WIDTH_700),
+    ]:
+        assert re.match(pattern, good) and not re.match(pattern, bad), pattern
+
+
+def test_the_openapi_document_states_the_date_pattern_and_the_control_character_rule(
+    http: Http,
+) -> None:
+    document = http.client.get("/openapi.json").get_json()
+    text = str(document)
+    assert DATE in text and "x00" in text
