@@ -69,7 +69,7 @@ class OrderCommands(LedgerBase):
             if dealer.tier != Tier.A:
                 raise RuleViolationError("O4", "only tier-A dealers order on credit (C1)")
             credit = self._credit_line(dealer_key)
-        price_list = self.get_price_list()
+        price_list = self.read_price_list()
         version = price_list.version_on(order_date)
         if version is None:
             raise RuleViolationError(
