@@ -27,6 +27,7 @@ CLOSE_EVENT = "AccountingCalendar.MonthClosed"
 LEADER_RETRY = 1.0  # seconds between attempts to become the projections' leader
 FOLLOW_UP_POLL = 1.0  # seconds between the leader's looks for pending closes
 FAULT_POLL = 0.25  # seconds between looks for a recorded fault while waiting for the read model
+LISTEN_POLL = 0.1  # seconds the listener blocks before it looks whether the runtime closes
 
 
 class PostgresRuntime(Runtime):
@@ -132,7 +133,8 @@ class PostgresRuntime(Runtime):
                     # the tracked position themselves.
                     self._tell(0)
                     while not self._stopping.is_set():
-                        for note in conn.notifies(timeout=FOLLOW_UP_POLL):
+                        # A short timeout: the loop sees `close()` soon (no statement is sent).
+                        for note in conn.notifies(timeout=LISTEN_POLL):
                             self._tell(int(note.payload or 0))
             except Exception:
                 if self._stopping.is_set():
