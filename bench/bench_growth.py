@@ -20,27 +20,28 @@ BIG_VERSIONS = (date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1))
 ORDER_DAY = date(2026, 3, 20)
 
 
-def timed(count: int, step: Callable[[int], object]) -> float:
-    """The median seconds of `count` runs of `step(i)`: other work on the machine only ever slows
-    a step down, the median ignores the few it hit."""
-    seconds = []
+def alternate(count: int, steps: list[Callable[[int], object]]) -> list[float]:
+    """The median seconds of `count` runs of each step, run in turn (a, b, a, b, …): whatever
+    else the machine does slows both alike, so their ratio holds."""
+    seconds: list[list[float]] = [[] for _ in steps]
     for i in range(count):
-        began = time.perf_counter()
-        step(i)
-        seconds.append(time.perf_counter() - began)
-    return statistics.median(seconds)
+        for step, times in zip(steps, seconds, strict=True):
+            began = time.perf_counter()
+            step(i)
+            times.append(time.perf_counter() - began)
+    return [statistics.median(times) for times in seconds]
 
 
 def credit_cycles(url: str, cycles: int, sample: int) -> tuple[float, float]:
     """Seconds per credit cycle (a credit order placed and confirmed, shipped, delivered and paid)
-    on a fresh credit line, and after `cycles` more cycles of the same line."""
+    on a fresh credit line, and on a line after `cycles` cycles, in the same store, in turn."""
     app = app_for_url(url)
     try:
         publish_prices(app)
-        dealer_id = rated_dealer(app)
+        old = rated_dealer(app, name="Old")
         made = 0
 
-        def cycle(_: int) -> None:
+        def cycle(dealer_id: str) -> None:
             nonlocal made
             made += 1
             done = app.place_order(dealer_id, f"cycle-{made}", CYCLE_DAY, "east", "credit",
@@ -50,11 +51,11 @@ def credit_cycles(url: str, cycles: int, sample: int) -> tuple[float, float]:
             app.deliver_order(str(order.id), CYCLE_DAY)
             app.record_payment(str(order.id), CYCLE_DAY, order.total)
 
-        cycle(0)  # the first load of every aggregate the cycle reads
-        first = timed(sample, cycle)
-        for i in range(cycles):
-            cycle(i)
-        later = timed(sample, cycle)
+        for _ in range(cycles):
+            cycle(old)
+        fresh = rated_dealer(app, name="Fresh")
+        cycle(fresh)  # the first load of what the cycle reads
+        first, later = alternate(sample, [lambda _: cycle(fresh), lambda _: cycle(old)])
     finally:
         app.close()
     return first, later
@@ -68,36 +69,33 @@ def big_items(number: int) -> list[dict[str, Any]]:
     return items
 
 
-def order_seconds(app: ChannelLedger, sample: int) -> float:
-    """Seconds per order placed and confirmed by one active dealer."""
+def placing(app: ChannelLedger, prefix: str) -> Callable[[int], object]:
+    """A step placing and confirming an order of one active dealer."""
     dealer_id = onboard(app, "active")
 
     def place(i: int) -> None:
-        app.place_order(dealer_id, f"growth-{i}", ORDER_DAY, "east", "prepaid",
+        app.place_order(dealer_id, f"{prefix}-{i}", ORDER_DAY, "east", "prepaid",
                         [{"sku": "ROUTER", "qty": 1}, {"sku": "SWITCH", "qty": 2}])
 
     place(-1)
-    return timed(sample, place)
+    return place
 
 
 def price_list_orders(base: str, sample: int) -> tuple[float, float]:
     """Seconds per order with one small price-list version, and with three versions of
-    `BIG_ITEMS` items (each stored in parts, domain/price_list.py), each in a fresh schema."""
-    with scratch_schema(base, "benchgrowth") as url:
-        app = app_for_url(url)
+    `BIG_ITEMS` items (each stored in parts, domain/price_list.py), each store in a schema of its
+    own, placed in turn."""
+    with scratch_schema(base, "benchgrowth") as small_url, \
+            scratch_schema(base, "benchgrowth") as big_url:
+        small_app, big_app = app_for_url(small_url), app_for_url(big_url)
         try:
-            publish_prices(app, date(2026, 1, 1))
-            small = order_seconds(app, sample)
-        finally:
-            app.close()
-    with scratch_schema(base, "benchgrowth") as url:
-        app = app_for_url(url)
-        try:
+            publish_prices(small_app, date(2026, 1, 1))
             for number, day in enumerate(BIG_VERSIONS):
-                publish_prices(app, day, big_items(number))
-            big = order_seconds(app, sample)
+                publish_prices(big_app, day, big_items(number))
+            small, big = alternate(sample, [placing(small_app, "small"), placing(big_app, "big")])
         finally:
-            app.close()
+            small_app.close()
+            big_app.close()
     return small, big
 
 
