@@ -1,4 +1,5 @@
-"""`python -m bench NAME [ARGS]` runs `bench.bench_NAME.main()`; with no name, lists them."""
+"""`python -m bench` runs every benchmark into one summary (bench/summary.py; `--quick`, `--only`);
+`python -m bench NAME [ARGS]` runs `bench.bench_NAME.main()`; `python -m bench --list` lists them."""
 
 from __future__ import annotations
 
@@ -24,9 +25,14 @@ def available() -> dict[str, str]:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if not args or (args[0].startswith("--") and args[0] not in ("--help", "--list")):
+        from bench import summary
+
+        return summary.main(args)
     benchmarks = available()
-    if not args or args[0] in ("-h", "--help"):
-        print("usage: python -m bench NAME [ARGS]   (NAME --help for its options)\n")
+    if args[0] in ("-h", "--help", "--list"):
+        print("usage: python -m bench [--quick] [--only A,B]   (every benchmark, one summary)\n"
+              "       python -m bench NAME [ARGS]   (NAME --help for its options)\n")
         for name, summary in benchmarks.items():
             print(f"  {name:<12} {summary}")
         return 0

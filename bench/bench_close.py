@@ -8,9 +8,10 @@ import argparse
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from bench.bench_projections import ITEMS, dealers
-from bench.common import delivered_order, postgres_base_url, scratch_schema, server_version
+from bench.common import delivered_order, figure, postgres_base_url, scratch_schema, server_version
 from domain.order import Order
 from domain.values import Tier
 from infra.persistence import parse_database_url
@@ -110,6 +111,18 @@ def one_month(base: str, orders: int, dealer_count: int, batch: int) -> Result:
             view.datastore.close()
             app.close()
     return Result(orders, sealed, slips, command, close, raw)
+
+
+def figures(quick: bool = False, database: str | None = None) -> list[dict[str, Any]]:
+    """The close's seconds per 1,000 delivered orders, the largest month against the smallest."""
+    sizes, repeat = ((500, 5000), 1) if quick else ((1000, 10000, 50000), 2)
+    with postgres_base_url(database) as base:
+        results = [min((one_month(base, size, 100, 500) for _ in range(repeat)), key=lambda r: r.close)
+                   for size in sizes]
+    small, large = results[0], results[-1]
+    return [figure("close_per_1000_orders_growth", large.per_thousand(large.close),
+                   f"s per 1,000 orders ({large.orders:,})", small.per_thousand(small.close),
+                   "<= 1.3")]
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ from psycopg.sql import Identifier
 from bench.common import (
     Rate,
     delivered_order,
+    figure,
     peak_rss_mb,
     postgres_base_url,
     print_comparison,
@@ -145,6 +146,17 @@ def run_child(kind: str, url: str, until: int, batch: int) -> dict[str, Any]:
     ).stdout
     result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     return result
+
+
+def figures(quick: bool = False, database: str | None = None) -> list[dict[str, Any]]:
+    """Replay into a scratch schema against the library's read+decode of the same log."""
+    events = 50_000 if quick else 500_000
+    with postgres_base_url(database) as base, scratch_schema(base) as url:
+        head = generate(url, events, 60)
+        raw = run_child("raw", url, head, 1000)
+        full = run_child("replay", url, head, 1000)
+    return [figure("replay", full["events"] / full["seconds"], "events/s",
+                   raw["events"] / raw["seconds"], ">= 0.6")]
 
 
 def main() -> None:

@@ -132,6 +132,7 @@ def print_comparison(figure: Rate, baseline: Rate, *, label: str = "ratio") -> N
 __all__ = [
     "PostgresUnavailable",
     "Rate",
+    "figure",
     "measure",
     "peak_rss_mb",
     "postgres_base_url",
@@ -168,3 +169,14 @@ def delivered_order(
     if returned:
         order.return_lines(day, returned, bounds.max_lines)
     return order
+
+
+def figure(name: str, value: float, unit: str, baseline: float, goal: str,
+           ratio: float | None = None) -> dict[str, Any]:
+    """One row of `make bench`'s summary (bench/summary.py): a figure, its baseline measured in
+    the same run, value ÷ baseline (unless given) and the goal the ratio is held to (">= 0.6",
+    "<= 1.3")."""
+    if ratio is None:
+        ratio = value / baseline if baseline else float("inf")
+    return {"figure": name, "value": round(value, 3), "unit": unit, "baseline": round(baseline, 3),
+            "ratio": round(ratio, 3), "goal": goal}

@@ -199,9 +199,9 @@ class PriceList(Aggregate):
         )
         # A later publication for the same day supersedes the earlier one (P1: every change
         # is an event); orders keep the prices they were confirmed at.
-        self.versions = [v for v in self.versions if v.effective_from != effective_from]
-        self.versions.append(version)
-        self.versions.sort(key=lambda v: v.effective_from)
+        # Built whole, then assigned: a reader sharing a cached price list never sees it halfway.
+        kept = [v for v in self.versions if v.effective_from != effective_from]
+        self.versions = sorted([*kept, version], key=lambda v: v.effective_from)
 
     def version_on(self, day: date) -> PriceListVersion | None:
         """P4: the version in force on a day."""

@@ -15,7 +15,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from psycopg import Cursor
 from psycopg.rows import DictRow
@@ -60,20 +60,25 @@ class GuardedPostgresApplicationRecorder(PostgresApplicationRecorder):
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:
         expected: Expected | None = kwargs.get("expected_versions")
-        if expected:
-            # Take the insert lock first (the library takes it again below, which is a no-op),
-            # so the versions read here stay current until this transaction commits.
-            self._lock_table(curs)
-            curs.execute(
-                SQL(
-                    "SELECT originator_id, MAX(originator_version) AS version FROM {}.{} "
-                    "WHERE originator_id = ANY(%s) GROUP BY originator_id"
-                ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name)),
-                (list(expected),),
-            )
-            found = {row["originator_id"].hex: row["version"] for row in curs.fetchall()}
-            stale = _conflicts(expected, found)
-            if stale:
-                # Nothing is inserted yet: raising here leaves an empty transaction behind.
-                raise IntegrityError(f"changed concurrently: {', '.join(stale)}")
-        super()._insert_stored_events(curs, stored_events, **kwargs)
+        if not expected:
+            super()._insert_stored_events(curs, stored_events, **kwargs)
+            return
+        # Take the insert lock first, so the versions read here stay current until this
+        # transaction commits; the library's own insert below would take it once more (a
+        # lock_timeout and a LOCK TABLE per save), so the rest of its steps run here instead.
+        self._lock_table(curs)
+        curs.execute(
+            SQL(
+                "SELECT originator_id, MAX(originator_version) AS version FROM {}.{} "
+                "WHERE originator_id = ANY(%s) GROUP BY originator_id"
+            ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name)),
+            (list(expected),),
+            prepare=True,
+        )
+        found = {row["originator_id"].hex: row["version"] for row in curs.fetchall()}
+        stale = _conflicts(expected, found)
+        if stale:
+            # Nothing is inserted yet: raising here leaves an empty transaction behind.
+            raise IntegrityError(f"changed concurrently: {', '.join(stale)}")
+        self._notify_channel(curs)
+        PostgresAggregateRecorder._insert_stored_events(self, curs, stored_events, **kwargs)

@@ -136,6 +136,8 @@ class PostgresChannelView(ChannelView, PostgresTrackingRecorder):
         self.dialect = Dialect.of(self.datastore, PREFIX)
         self.listeners = []
         self.write_lock = advisory_key(self.datastore.schema, "projection")
+        # Told the tracked position at each commit (services/runtimes/postgres.py listens).
+        self.channel = applied_channel(self.datastore.schema)
 
     def create_table(self) -> None:
         # CREATE ... IF NOT EXISTS is not safe against another process doing the same at once:
@@ -156,16 +158,27 @@ class PostgresChannelView(ChannelView, PostgresTrackingRecorder):
             curs.execute("SELECT pg_advisory_xact_lock(%s)", (self.write_lock,))
             conn = curs.connection
             applied = self._apply(Db(curs, self.dialect, reader=conn.cursor), conn.cursor, batch)
+            if applied:
+                # Delivered at commit: a process waiting for a position wakes up then.
+                curs.execute("SELECT pg_notify(%s, %s)", (self.channel, str(applied[-1].position)))
         self._notify(applied)
         return applied
 
     @contextmanager
     def reading(self) -> Iterator[Db]:
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        # Read only, and ended by COMMIT: a ROLLBACK would have psycopg send DEALLOCATE ALL
+        # (notes: pitfall 11), dropping the connection's prepared statements.
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             yield Db(curs, self.dialect)
 
     @contextmanager
     def writing(self) -> Iterator[Db]:
         with self.datastore.transaction(commit=True) as curs:
             yield Db(curs, self.dialect)
+
+
+def applied_channel(schema: str) -> str:
+    """The LISTEN/NOTIFY channel on which a PostgreSQL view announces its tracked position: one per
+    schema, as channels are per database."""
+    return f"channel_ledger_applied_{advisory_key(schema, 'applied') & 0xFFFFFFFF:08x}"

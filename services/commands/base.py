@@ -117,6 +117,13 @@ class LedgerBase(Application[UUID]):
     save_max_events = 500
     save_max_bytes = 1_000_000
 
+    # Pitfall 9: a long-lived aggregate (credit line, price list, roster, calendar, pools, the
+    # policy) would cost its whole history on every load. The library's cache keeps each loaded
+    # aggregate and fast-forwards it by the events stored since (one indexed read), so a load
+    # costs what changed, whoever wrote it; a command gets a copy, a read-only load the cached
+    # object itself (`_find(..., copy=False)`). The saves stay guarded by version as before.
+    env = {"AGGREGATE_CACHE_MAXSIZE": "2000", "AGGREGATE_CACHE_FASTFORWARD": "y"}
+
     def __init__(
         self,
         env: dict[str, str] | None = None,
@@ -184,9 +191,11 @@ class LedgerBase(Application[UUID]):
 
     # --- loads --------------------------------------------------------------------------------
 
-    def _find(self, cls: type[A], aggregate_id: UUID) -> A | None:
+    def _find(self, cls: type[A], aggregate_id: UUID, *, copy: bool = True) -> A | None:
+        """`copy=False` for an aggregate the caller only reads (never changes nor saves): the
+        cache's own object, without the deep copy a command needs."""
         try:
-            aggregate: object = self.repository.get(aggregate_id)
+            aggregate: object = self.repository.get(aggregate_id, deepcopy_from_cache=copy)
         except AggregateNotFoundError:
             return None
         return aggregate if isinstance(aggregate, cls) else None
@@ -219,13 +228,22 @@ class LedgerBase(Application[UUID]):
     @property
     def policy(self) -> PolicyBook:
         """Every policy version recorded in the log: the only source of the numbers commands use."""
-        return self.get_policy().book
+        found = self._find(Policy, Policy.create_id(), copy=False)
+        if found is None:
+            raise NotFoundError(f"no policy {Policy.create_id()}")
+        return found.book
 
     def get_dealer(self, dealer_id: str | UUID) -> Dealer:
         return self._get(Dealer, self._uuid(dealer_id, "dealer"), "dealer")
 
     def get_price_list(self) -> PriceList:
         return self._get_or(PriceList, PriceList.create_id(), PriceList)
+
+    def read_price_list(self) -> PriceList:
+        """The price list for reading only (an order's prices, P4): not copied from the cache, so
+        a version of 10,000 items costs nothing per order once loaded."""
+        found = self._find(PriceList, PriceList.create_id(), copy=False)
+        return PriceList() if found is None else found
 
     def get_calendar(self) -> AccountingCalendar:
         return self._get_or(AccountingCalendar, AccountingCalendar.create_id(), AccountingCalendar)

@@ -12,6 +12,7 @@ from domain.credit import CreditLine
 from domain.dealer import Dealer
 from domain.errors import RuleViolationError
 from domain.order import Order, OrderStatus, order_total, price_lines
+from domain.policy import PolicyBook
 from domain.values import Payment, Tier, to_decimal
 from services.commands.base import Done, LedgerBase, check_filled, command, parse_choice
 
@@ -27,9 +28,12 @@ class OrderCommands(LedgerBase):
         """The credit line a credit order draws on (C3); None for a prepaid order."""
         return self._credit_line(order.dealer_id) if order.payment == Payment.CREDIT else None
 
-    def _on_confirmed(self, order: Order, dealer: Dealer, credit: CreditLine | None) -> None:
-        """D3 (agreement takes effect), C2(2) (order value) and C3 (reservation)."""
-        policy = self.policy.in_force(order.order_date)
+    def _on_confirmed(
+        self, order: Order, dealer: Dealer, credit: CreditLine | None, book: PolicyBook | None = None
+    ) -> None:
+        """D3 (agreement takes effect), C2(2) (order value) and C3 (reservation); `book` is the
+        policy the command has loaded already."""
+        policy = (book or self.policy).in_force(order.order_date)
         dealer.take_effect(str(order.id), order.order_date)
         dealer.count_order_value(
             str(order.id), order.order_date, order.total, policy.qualifying_months
@@ -69,15 +73,14 @@ class OrderCommands(LedgerBase):
             if dealer.tier != Tier.A:
                 raise RuleViolationError("O4", "only tier-A dealers order on credit (C1)")
             credit = self._credit_line(dealer_key)
-        price_list = self.get_price_list()
+        price_list = self.read_price_list()
         version = price_list.version_on(order_date)
         if version is None:
             raise RuleViolationError(
                 "P4", f"no price list is in force on {order_date}", field="order_date"
             )
-        priced, approvals = price_lines(
-            lines, version, dealer.tier, self.policy.in_force(order_date).orders
-        )
+        book = self.policy
+        priced, approvals = price_lines(lines, version, dealer.tier, book.in_force(order_date).orders)
         if ship_to_region != dealer.region:
             approvals.append(
                 {
@@ -103,7 +106,7 @@ class OrderCommands(LedgerBase):
             credit.check_can_reserve(total, order_date)
         if not approvals:
             order.confirm(order_date)
-            self._on_confirmed(order, dealer, credit)
+            self._on_confirmed(order, dealer, credit, book)
         position = self._save(order, dealer, credit, read=(dealer, price_list))
         return Done(order, position, created=True)
 

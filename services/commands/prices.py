@@ -14,7 +14,7 @@ from services.commands.base import Done, LedgerBase, command
 
 class PriceCommands(LedgerBase):
     def price_list_on(self, day: date) -> PriceListVersion | None:
-        return self.get_price_list().version_on(day)
+        return self.read_price_list().version_on(day)
 
     @command
     def publish_price_list(

@@ -35,7 +35,7 @@ class Channel:
     @cached_property
     def idempotency(self) -> IdempotencyStore:
         """Idempotency-Key answers, in a table beside the keys' (same database)."""
-        return IdempotencyStore(self.keys.backend,
+        return IdempotencyStore(self.keys.datastore,
                                 self.settings.CHANNEL_IDEMPOTENCY_ABANDON_AFTER)
 
 

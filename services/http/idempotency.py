@@ -17,6 +17,7 @@ from typing import Any
 from flask import Response, current_app, g, request
 from flask.typing import ResponseReturnValue
 
+from infra.sql import Datastore, transaction
 from services.http import errors
 
 log = logging.getLogger("channel.http")
@@ -34,56 +35,54 @@ class Stored:
 
 
 class IdempotencyStore:
-    """The table, through the key store's connection (SQLite file or the URL's PostgreSQL
-    schema); `backend` is a `services.http.keys` backend."""
+    """The table, in the key store's database (SQLite file or the URL's PostgreSQL schema), through
+    the one SQL helper (`infra/sql.py`) over the key store's datastore."""
 
-    def __init__(self, backend: Any, abandoned_after: float = 30.0) -> None:
+    def __init__(self, datastore: Datastore, abandoned_after: float = 30.0) -> None:
         # A first request still in flight after `abandoned_after` seconds died with its worker
         # (CHANNEL_IDEMPOTENCY_ABANDON_AFTER): a repeat then runs again.
-        self.db = backend
+        self.datastore = datastore
         self.abandoned_after = abandoned_after
-        with self.db.connection() as conn:
-            conn.execute(self._sql(
-                "CREATE TABLE IF NOT EXISTS {t} (api_key TEXT NOT NULL, idem_key TEXT NOT NULL,"
+        with self._db() as db:
+            db.execute(
+                f"CREATE TABLE IF NOT EXISTS @{TABLE} (api_key TEXT NOT NULL, idem_key TEXT NOT NULL,"
                 " fingerprint TEXT NOT NULL, status INTEGER, body TEXT NOT NULL DEFAULT '',"
-                " started DOUBLE PRECISION NOT NULL, PRIMARY KEY (api_key, idem_key))"))
+                " started DOUBLE PRECISION NOT NULL, PRIMARY KEY (api_key, idem_key))")
 
-    def _sql(self, text: str) -> str:
-        table = self.db.table().replace("channel_api_keys", TABLE)
-        return text.replace("{t}", table).replace("?", self.db.placeholder)
+    def _db(self) -> Any:
+        return transaction(self.datastore, commit=True)
 
     def claim(self, api_key: str, key: str, fingerprint: str) -> Stored | None:
         """None: this request is the first with the key (now in flight); else what is stored."""
         now = time.time()
-        with self.db.connection() as conn:
-            inserted = conn.execute(self._sql(
-                "INSERT INTO {t} (api_key, idem_key, fingerprint, started) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (api_key, idem_key) DO NOTHING"),
-                (api_key, key, fingerprint, now)).rowcount
-            if inserted:
+        with self._db() as db:
+            db.execute(
+                f"INSERT INTO @{TABLE} (api_key, idem_key, fingerprint, started) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (api_key, idem_key) DO NOTHING",
+                (api_key, key, fingerprint, now))
+            if db.cursor.rowcount:
                 return None
             # An abandoned first request (its worker died) is taken over by this one.
-            taken = conn.execute(self._sql(
-                "UPDATE {t} SET started = ? WHERE api_key = ? AND idem_key = ? AND status IS NULL"
-                " AND fingerprint = ? AND started < ?"),
-                (now, api_key, key, fingerprint, now - self.abandoned_after)).rowcount
-            if taken:
+            db.execute(
+                f"UPDATE @{TABLE} SET started = ? WHERE api_key = ? AND idem_key = ?"
+                " AND status IS NULL AND fingerprint = ? AND started < ?",
+                (now, api_key, key, fingerprint, now - self.abandoned_after))
+            if db.cursor.rowcount:
                 return None
-            row = conn.execute(self._sql(
-                "SELECT fingerprint, status, body, started FROM {t}"
-                " WHERE api_key = ? AND idem_key = ?"), (api_key, key)).fetchone()
-        return Stored(row[0], row[1], row[2], row[3])
+            row = db.one(
+                f"SELECT fingerprint, status, body, started FROM @{TABLE}"
+                " WHERE api_key = ? AND idem_key = ?", (api_key, key))
+        return Stored(row["fingerprint"], row["status"], row["body"], row["started"])
 
     def complete(self, api_key: str, key: str, status: int, body: str) -> None:
-        with self.db.connection() as conn:
-            conn.execute(self._sql(
-                "UPDATE {t} SET status = ?, body = ? WHERE api_key = ? AND idem_key = ?"),
-                (status, body, api_key, key))
+        with self._db() as db:
+            db.execute(f"UPDATE @{TABLE} SET status = ?, body = ? WHERE api_key = ? AND idem_key = ?",
+                       (status, body, api_key, key))
 
     def release(self, api_key: str, key: str) -> None:
-        with self.db.connection() as conn:
-            conn.execute(self._sql(
-                "DELETE FROM {t} WHERE api_key = ? AND idem_key = ? AND status IS NULL"),
+        with self._db() as db:
+            db.execute(
+                f"DELETE FROM @{TABLE} WHERE api_key = ? AND idem_key = ? AND status IS NULL",
                 (api_key, key))
 
 

@@ -121,11 +121,6 @@ class KeyStore:
         self.datastore = open_datastore(database)
         self._ensure_table()
 
-    @property
-    def backend(self) -> _Backend:
-        """The connection to the keys' database (other tables of the HTTP layer share it)."""
-        return self._db
-
     @classmethod
     def from_url(cls, url: str, bootstrap_file: str = "") -> KeyStore:
         return cls(parse_database_url(url), load_bootstrap(bootstrap_file))

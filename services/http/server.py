@@ -59,7 +59,7 @@ def prepare_database(settings: Settings) -> None:
     from services.http.idempotency import IdempotencyStore
 
     keys = build_key_store(settings, bootstrap_keys=False)
-    IdempotencyStore(keys.backend)  # its table too, before the workers
+    IdempotencyStore(keys.datastore)  # its table too, before the workers
     keys.close()
     build_runtime(settings, lead=False).close()
     _tables_ready = True

@@ -1,5 +1,6 @@
 """The PostgreSQL runtime: one process at a time leads the projections with the library's
-`ProjectionRunner`; every process waits on the view's tracking."""
+`ProjectionRunner` (projections/live.py: several events per transaction); every process waits for
+the view's tracked position by LISTEN/NOTIFY (the view announces each commit), not by polling."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ from typing import Any, cast
 
 import psycopg
 from eventsourcing.persistence import InfrastructureFactory
-from eventsourcing.projection import ProjectionRunner
 from eventsourcing.utils import Environment
+from psycopg import sql
 
 from infra.persistence import Database
 from infra.sql import advisory_key
 from projections.faults import is_transient
-from projections.projection import SOURCE, ChannelProjection, LogReader
+from projections.live import BatchingProjectionRunner
+from projections.model.base import PREFIX
+from projections.projection import SOURCE, ChannelProjection
 from projections.records import EventRecord
 from projections.views import PostgresChannelView
 from services.application import ChannelLedger
@@ -26,6 +29,7 @@ CLOSE_EVENT = "AccountingCalendar.MonthClosed"
 LEADER_RETRY = 1.0  # seconds between attempts to become the projections' leader
 FOLLOW_UP_POLL = 1.0  # seconds between the leader's looks for pending closes
 FAULT_POLL = 0.25  # seconds between looks for a recorded fault while waiting for the read model
+LISTEN_POLL = 0.1  # seconds the listener blocks before it looks whether the runtime closes
 
 
 class PostgresRuntime(Runtime):
@@ -48,6 +52,18 @@ class PostgresRuntime(Runtime):
         self._wake = threading.Event()
         self.is_leader = threading.Event()
         self._thread: threading.Thread | None = None
+        # What the view announced: the highest tracked position heard of, counted wake-ups.
+        self._applied = threading.Condition()
+        self._heard = 0
+        self._wakeups = 0
+        self._listening = threading.Event()
+        self._listener = threading.Thread(target=self._listen, name="channel-applied", daemon=True)
+        self._listener.start()
+        schema = self.pg_view.datastore.schema
+        self._followups_sql = sql.SQL(
+            "SELECT count(*) FILTER (WHERE done_position IS NULL) AS pending, "
+            "max(done_position) AS done FROM {} WHERE close_position <= %s"
+        ).format(sql.Identifier(schema, PREFIX + "followups"))
         if lead:
             self._thread = threading.Thread(target=self._lead, name="channel-projections", daemon=True)
             self._thread.start()
@@ -56,7 +72,7 @@ class PostgresRuntime(Runtime):
 
     def sync(self, position: int | None) -> None:
         """Returns at once when the read model is stopped: nothing will come to wait for."""
-        if position is None or self.read_fault() is not None:
+        if position is None:
             return
         deadline = monotonic() + self.read_wait
         if not self._wait(position, deadline):
@@ -65,9 +81,8 @@ class PostgresRuntime(Runtime):
         # the view has projected what they wrote.
         pause = 0.02
         while True:
-            with self.view.reading() as db:
-                rows = db.all("SELECT done_position FROM @followups WHERE close_position <= ?", (position,))
-            if all(r["done_position"] is not None for r in rows):
+            pending, done = self._followups(position)
+            if not pending:
                 break
             if monotonic() >= deadline or self.read_fault() is not None:
                 log.warning("read side: the close follow-ups up to %s are not done yet", position)
@@ -75,23 +90,65 @@ class PostgresRuntime(Runtime):
             self._wake.set()
             sleep(pause)
             pause = min(pause * 2, 0.2)
-        done = max((int(r["done_position"]) for r in rows), default=0)
         if done > position:
             self._wait(done, deadline)
 
+    def _followups(self, position: int) -> tuple[int, int]:
+        """How many closes up to `position` wait for their follow-ups, and the last position the
+        done ones wrote: one statement, outside any transaction."""
+        with self.pg_view.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._followups_sql, (position,), prepare=True)
+            row = curs.fetchone()
+        return (int(row["pending"]), int(row["done"] or 0)) if row else (0, 0)
+
     def _wait(self, position: int, deadline: float) -> bool:
+        """Until the view has applied `position`: the view's announcements wake this up; the
+        tracked position is read once before the first wait and after each wake-up."""
         while True:
+            with self._applied:
+                if self._heard >= position:
+                    return True
+                wakeups = self._wakeups
+            if self.view.has_tracking_id(SOURCE, position):
+                return True
             remaining = deadline - monotonic()
-            try:
-                self.view.wait(SOURCE, position, timeout=max(min(remaining, FAULT_POLL), 0.01))
-            except TimeoutError:
+            with self._applied:
+                if self._wakeups == wakeups:
+                    self._applied.wait(timeout=max(min(remaining, FAULT_POLL), 0))
+                woken = self._wakeups != wakeups
+            if not woken:
                 if self.read_fault() is not None:
                     return False
                 if remaining <= FAULT_POLL:
                     log.warning("read side: not at log position %s within %ss", position, self.read_wait)
                     return False
-                continue
-            return True
+
+    def _listen(self) -> None:
+        """Hear the view's announcements (a position per commit) on a connection of its own."""
+        while not self._stopping.is_set():
+            try:
+                with psycopg.connect(self.database.conninfo(), autocommit=True) as conn:
+                    conn.execute(f'LISTEN "{self.pg_view.channel}"')
+                    self._listening.set()
+                    # Anything committed before LISTEN was not heard: wake the waiters to read
+                    # the tracked position themselves.
+                    self._tell(0)
+                    while not self._stopping.is_set():
+                        # A short timeout: the loop sees `close()` soon (no statement is sent).
+                        for note in conn.notifies(timeout=LISTEN_POLL):
+                            self._tell(int(note.payload or 0))
+            except Exception:
+                if self._stopping.is_set():
+                    return
+                self._listening.clear()
+                log.exception("read side: listening for the view failed; trying again")
+                self._stopping.wait(LEADER_RETRY)
+
+    def _tell(self, position: int) -> None:
+        with self._applied:
+            self._heard = max(self._heard, position)
+            self._wakeups += 1
+            self._applied.notify_all()
 
     # --- leading (one process) ---------------------------------------------------------------------
 
@@ -123,14 +180,9 @@ class PostgresRuntime(Runtime):
             self._hold(lock)
 
     def _run(self, lock: psycopg.Connection[Any]) -> None:
-        runner = ProjectionRunner(
-            application_class=LogReader,
-            projection_class=ChannelProjection,
-            view_class=PostgresChannelView,
-            # The tables exist (this runtime made them); creating them again from a second pool
-            # would race with the other processes' DDL for nothing.
-            env={**self.env, "CREATE_TABLE": "false"},
-        )
+        # The tables exist (this runtime made them); creating them again from a second pool
+        # would race with the other processes' DDL for nothing.
+        runner = BatchingProjectionRunner(env={**self.env, "CREATE_TABLE": "false"})
         runner.view.listeners.append(self._on_applied)
         with runner:
             while not self._stopping.is_set():
@@ -168,6 +220,7 @@ class PostgresRuntime(Runtime):
         self._wake.set()
         if self._thread is not None:
             self._thread.join()
+        self._listener.join()
         self.pg_view.datastore.close()
         super().close()
 

@@ -1,0 +1,77 @@
+"""The live feed of the read model: the library's `ProjectionRunner`, applying what its subscription
+holds ready several events per transaction (one tracking record each), not one by one
+(notes: pitfall 10). The batch is what the subscription has already read from the log, so the
+feed waits for nothing it would not have waited for, and memory is bounded by `BATCH_LIMIT`."""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterator
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.projection import ProjectionRunner
+
+from projections.projection import ChannelProjection, LogReader
+from projections.views import ChannelView, PostgresChannelView
+
+BATCH_LIMIT = 500  # events per transaction at most (the catch-up's batch)
+
+
+def _ready(subscription: Any) -> bool:
+    """Whether the subscription's next event is already read from the log (taking it will not
+    block). The library's `ListenNotifySubscription` keeps the batch it is handing out and a queue
+    of the next ones; without them (another recorder), nothing counts as ready: one by one."""
+    inner = getattr(subscription, "subscription", None)
+    notifications = getattr(inner, "_notifications", None)
+    index = getattr(inner, "_notifications_index", None)
+    queue = getattr(inner, "_notifications_queue", None)
+    if notifications is None or index is None or queue is None:
+        return False
+    return bool(index < len(notifications) or queue.qsize() > 0)
+
+
+def batches(subscription: Any, limit: int = BATCH_LIMIT) -> Iterator[list[tuple[Any, Tracking]]]:
+    """The subscription's events in batches: each waits for its first event only."""
+    events = iter(subscription)
+    for first in events:
+        batch = [first]
+        while len(batch) < limit and _ready(subscription):
+            try:
+                batch.append(next(events))
+            except StopIteration:
+                break
+        yield batch
+
+
+class BatchingProjectionRunner(ProjectionRunner[LogReader, ChannelView]):
+    """`ProjectionRunner` for `ChannelProjection`, whose event-processing thread hands the view
+    batches (`ChannelProjection.process_events`: one transaction, the culprit named on a failure,
+    the events before it applied) instead of one event at a time."""
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        super().__init__(
+            application_class=LogReader,
+            projection_class=ChannelProjection,
+            view_class=PostgresChannelView,
+            env=env,
+        )
+
+    @staticmethod
+    def _process_events_loop(
+        subscription: Any,
+        projection: Any,
+        is_stopping: Any,
+        runner: weakref.ReferenceType[Any],
+    ) -> None:
+        # As the library's loop (errors handed to the runner, which re-raises them from
+        # run_forever and wait), with process_events for several events at once.
+        try:
+            for batch in batches(subscription):
+                projection.process_events(batch)
+        except BaseException as error:
+            found = runner()
+            if found is not None:
+                found._thread_error = error
+        finally:
+            is_stopping.set()
