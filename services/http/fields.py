@@ -30,7 +30,10 @@ DATE = rf"^{YEAR}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 # The strict boolean's message at the HTTP edge (infra.envelope.StrictBoolean's own is Kafka's).
 YES_OR_NO: ErrorMessages = {"invalid": "give true or false"}
 PERIOD = rf"^{YEAR}-((0[1-9]|1[0-2])|Q[1-4])$"
-WEEK = rf"^{YEAR}-W(0[1-9]|[1-4][0-9]|5[0-3])$"
+# An ISO year has 53 weeks only when it ends on a Thursday (or a Friday after a leap year): those
+# years are named, so that the document's pattern admits exactly the weeks that exist.
+_LONG_YEARS = "|".join(str(y) for y in range(1900, 3000) if date(y, 12, 28).isocalendar()[1] == 53)
+WEEK = rf"^({YEAR}-W(0[1-9]|[1-4][0-9]|5[0-2])|({_LONG_YEARS})-W53)$"
 # Text a person typed holds no control character but tab, newline and carriage return.
 NO_CONTROL = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]*$"
 

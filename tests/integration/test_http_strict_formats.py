@@ -64,3 +64,9 @@ def test_the_openapi_document_states_the_date_pattern_and_the_control_character_
     document = http.client.get("/openapi.json").get_json()
     text = str(document)
     assert DATE in text and "x00" in text
+
+
+def test_the_week_pattern_admits_week_53_only_in_the_years_that_have_one() -> None:
+    assert re.match(WEEK, "2020-W53") and re.match(WEEK, "2026-W53")
+    assert not re.match(WEEK, "1980-W53") and not re.match(WEEK, "2025-W53")
+    assert re.match(WEEK, "1980-W52") and not re.match(WEEK, "2026-W54")
