@@ -22,6 +22,7 @@ from werkzeug.exceptions import HTTPException
 from infra.envelope import Money
 from infra.settings import Settings
 from projections.faults import reason_of
+from services import console
 from services.bootstrap import build_key_store, build_runtime
 from services.http import errors
 from services.http.auth import authenticate, public
@@ -136,6 +137,7 @@ def create_app(
     api.register_blueprint(health)
     for blueprint in _resources():
         api.register_blueprint(blueprint)
+    console.register(app, settings.CHANNEL_DATABASE_URL, keys)  # /console/ (DESIGN: Web console)
     return app
 
 
