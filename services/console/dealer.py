@@ -49,9 +49,8 @@ def home_figures(dealer_id: str, month: Month) -> dict[str, Any]:
     """What the dealer's home shows (the benchmark measures this page)."""
     q = reports()
     quarter = month.quarter
-    monthly = next((e for e in q.rebates(str(month), dealer_id=dealer_id)
-                    if e["kind"] == "monthly" and e["period"] == str(month)), None)
-    entries = q.rebates(str(quarter), dealer_id=dealer_id)
+    entries = q.rebates(str(quarter), dealer_id=dealer_id)  # the quarter with its months (R5)
+    monthly = next((e for e in entries if e["kind"] == "monthly" and e["period"] == str(month)), None)
     quarterly = next((e for e in entries if e["kind"] == "quarterly"), None)
     orders = q.orders(dealer_id=dealer_id)
     open_orders = [o for o in orders if o["status"] in OPEN]
