@@ -115,7 +115,10 @@ def test_manager_approves_a_below_tier_price_from_the_queue(demo: Demo, browser:
     assert browser.find_element(By.ID, "order-status").text == "confirmed"
     browser.get(server.url + "/console/manager/rankings?period=2026-Q2")
     assert browser.find_element(By.ID, "dealer-ranking").text.count("\n") >= 5
-    assert "D5" in browser.find_element(By.ID, "d5").text or browser.find_element(By.ID, "d5")
+    d5 = browser.find_element(By.ID, "d5").text  # north has an A dealer and no AA one (D5)
+    assert re.search(r"north: A Beijing Datacom; AA — D5", d5), d5
+    people = browser.find_element(By.ID, "people").text  # the quarter's K2/K4 flags
+    assert re.search(r"chen .*probation_extended dismissal_review", people), people
     screenshot(browser, "manager-rankings")
 
 
