@@ -114,7 +114,7 @@ def create_app(
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        OPENAPI_SWAGGER_UI_URL="/console/static/vendor/swagger-ui/",  # served here, no CDN
         API_SPEC_OPTIONS={
             "info": {"description": DESCRIPTION},
             "components": {

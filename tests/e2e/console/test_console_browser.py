@@ -1,7 +1,7 @@
 """The console's scenarios in headless chromium (issue: a dealer orders, sees its bracket chart move,
 confirms a slip line and disputes another; a manager approves a below-tier price from the queue;
 finance previews and closes a month; an auditor opens a figure's events; a dealer is refused another
-dealer's page; a form without its CSRF token is refused; Chinese on request). In file order: the
+dealer's page; a form without its CSRF token is refused; Chinese on request; `/docs` with its own assets). In file order: the
 close of July comes last."""
 
 from __future__ import annotations
@@ -189,3 +189,13 @@ def test_finance_previews_and_closes_a_month(demo: Demo, browser: Any) -> None:
     if docs.exists():  # the README's pictures, from this run
         for name in ("dealer-home", "manager-rankings"):
             shutil.copy(ROOT / "var" / "screenshots" / f"{name}.png", docs / f"console-{name}.png")
+
+
+def test_the_api_browser_serves_its_own_assets(demo: Demo, browser: Any) -> None:
+    server, _, _ = demo
+    browser.get(server.url + "/docs")
+    WebDriverWait(browser, 20).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, ".swagger-ui .info .title"))
+    assert "Channel Ledger" in browser.find_element(By.CSS_SELECTOR, ".swagger-ui .info .title").text
+    page = requests.get(server.url + "/docs", timeout=10).text
+    assert "cdn" not in page and "/console/static/vendor/swagger-ui/swagger-ui-bundle.js" in page
