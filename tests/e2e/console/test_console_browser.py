@@ -1,8 +1,8 @@
 """The console's scenarios in headless chromium (issue: a dealer orders, sees its bracket chart move,
 confirms a slip line and disputes another; a manager approves a below-tier price from the queue;
 finance previews and closes a month; an auditor opens a figure's events; a dealer is refused another
-dealer's page; a form without its CSRF token is refused; Chinese on request; `/docs` with its own assets). In file order: the
-close of July comes last."""
+dealer's page; a form without its CSRF token is refused; Chinese on request; `/docs` with its own
+assets). In file order: the close of July comes last."""
 
 from __future__ import annotations
 
