@@ -118,8 +118,12 @@ def distance(basis: Decimal, next_threshold: Decimal | None) -> Decimal | None:
 
 def within_reach(line: RebateLine, share: Decimal) -> bool:
     """The period's net sales are within `share` (0.10 = 10 %) of the next rate's threshold."""
-    gap = line.distance
-    return gap is not None and line.next_threshold is not None and gap <= line.next_threshold * share
+    return gap_within(line.distance, line.next_threshold, share)
+
+
+def gap_within(gap: Decimal | None, next_threshold: Decimal | None, share: Decimal) -> bool:
+    """`within_reach` over a ledger entry's figures (its distance and next threshold)."""
+    return gap is not None and next_threshold is not None and gap <= next_threshold * share
 
 
 def policy_for(period: Month | Quarter, book: PolicyBook) -> PolicyVersion:

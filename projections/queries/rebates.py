@@ -93,7 +93,7 @@ class RebateQueries(QueryBase):
     lines (R5) as known at its log position."""
 
     def _figures(
-        self, db: Db, period: Month | Quarter, as_of: int | None = None
+        self, db: Db, period: Month | Quarter, as_of: int | None = None, dealer_id: str | None = None
     ) -> list[tuple[str, RebateLine]]:
         """What each eligible dealer earns for the period, from the log up to `as_of`: the facts
         are gathered here, the domain decides the money (R1, R2, R3, R4)."""
@@ -101,17 +101,18 @@ class RebateQueries(QueryBase):
         dealers = common.dealer_rows(db)
         tiers = common.tiers(db, as_of)
         first, last = bounds(period)
-        net = common.sums(db, "dealer_id", first, last, as_of)
+        only = {"dealer_id": dealer_id} if dealer_id is not None else {}
+        net = common.sums(db, "dealer_id", first, last, as_of, **only)  # one dealer's, when asked
         result: list[tuple[str, RebateLine]] = []
-        for dealer_id, dealer in dealers.items():
-            if dealer_id not in tiers:
+        for d_id, dealer in dealers.items():
+            if d_id not in tiers or (dealer_id is not None and d_id != dealer_id):
                 continue
-            tier = Tier(tiers[dealer_id].on(period.last_day))
+            tier = Tier(tiers[d_id].on(period.last_day))
             if not earns_rebates(period, tier, *common.agreement(dealer, as_of)):
                 continue
             agreed = Decimal(dealer["monthly_amount"]) if dealer["monthly_amount"] else None
-            facts = RebateFacts(period, net.get(dealer_id, Sums()).net, tier, agreed)
-            result.append((dealer_id, rebate(facts, book)))
+            facts = RebateFacts(period, net.get(d_id, Sums()).net, tier, agreed)
+            result.append((d_id, rebate(facts, book)))
         return result
 
     def _ledger(self, db: Db, period: Month | Quarter, dealer_id: str | None) -> list[dict[str, Any]]:
@@ -129,9 +130,7 @@ class RebateQueries(QueryBase):
             last_month = months_of(p)[-1]
             if str(last_month) in settled:
                 continue  # the slips hold the period's final figures
-            for d_id, line in self._figures(db, p):
-                if dealer_id is not None and d_id != dealer_id:
-                    continue
+            for d_id, line in self._figures(db, p, dealer_id=dealer_id):
                 if (d_id, str(line.period), line.kind.value) not in posted:
                     result.append(accrued_entry(d_id, names.get(d_id, ""), line))
         result.sort(key=lambda e: (e["dealer_name"], e["dealer_id"], KIND_ORDER[e["kind"]], e["period"]))

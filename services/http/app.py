@@ -22,6 +22,7 @@ from infra import jsontext
 from infra.envelope import Money
 from infra.settings import Settings
 from projections.faults import reason_of
+from services import console
 from services.bootstrap import build_key_store, build_runtime
 from services.http import errors, idempotency
 from services.http.auth import authenticate, public
@@ -134,6 +135,7 @@ def create_app(
     app.register_blueprint(docs_assets)
     for blueprint in _resources():
         api.register_blueprint(blueprint)
+    console.register(app, settings.CHANNEL_DATABASE_URL, keys)  # /console/ (DESIGN: Web console)
     return app
 
 

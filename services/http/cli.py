@@ -57,6 +57,7 @@ def serve_command(args: argparse.Namespace, settings: Settings) -> int:
         settings, host=args.host, port=args.port, workers=args.workers, threads=args.threads
     )
     print(f"serving on http://{options['bind']}  (OpenAPI: /openapi.json, docs: /docs)", flush=True)
+    print(f"console on http://{options['bind']}/console/  (sign in with an API key)", flush=True)
     Server(lambda: create_app(settings), options).run()
     return 0
 
