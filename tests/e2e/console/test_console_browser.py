@@ -198,4 +198,4 @@ def test_the_api_browser_serves_its_own_assets(demo: Demo, browser: Any) -> None
         lambda d: d.find_elements(By.CSS_SELECTOR, ".swagger-ui .info .title"))
     assert "Channel Ledger" in browser.find_element(By.CSS_SELECTOR, ".swagger-ui .info .title").text
     page = requests.get(server.url + "/docs", timeout=10).text
-    assert "cdn" not in page and "/console/static/vendor/swagger-ui/swagger-ui-bundle.js" in page
+    assert "cdn" not in page and "/docs/assets/swagger-ui-bundle.js" in page
