@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo serve test unit integration e2e lint typecheck bench clean
+.PHONY: demo serve test unit integration e2e lint typecheck bench clean tools
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,13 +27,17 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit -q
 
-integration: $(STAMP)
+# LibreOffice reads the xlsx exports back in the integration tests (CI runs as root).
+tools:
+	@command -v soffice >/dev/null || { apt-get update -qq && apt-get install -y -qq libreoffice-calc-nogui; }
+
+integration: $(STAMP) tools
 	$(BIN)/pytest tests/integration -q
 
 e2e: $(STAMP)
 	$(BIN)/pytest tests/e2e -q
 
-test: lint typecheck $(STAMP)
+test: lint typecheck $(STAMP) tools
 	$(BIN)/pytest -q
 
 bench: $(STAMP)

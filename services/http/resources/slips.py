@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 from projections.faults import ReadModelStoppedError
 from services.http.auth import guard, scoped_dealer
 from services.http.context import ledger, reports, synced
+from services.http.exports import exportable
 from services.http.keys import Role
 from services.http.schemas import slips as s
 from services.http.views import slip_view
@@ -46,6 +47,7 @@ class Slips(MethodView):
     @guard(FINANCE, MANAGER, AUDITOR, DEALER)
     @blp.arguments(s.SlipQuerySchema, location="query")
     @blp.response(200, s.SlipListSchema)
+    @exportable(blp, "slips")
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """The slips, by dealer and period (a month, or a quarter's months)
 
@@ -60,6 +62,7 @@ class Slips(MethodView):
 class SlipById(MethodView):
     @guard(FINANCE, MANAGER, AUDITOR, DEALER, own=slip_owner)
     @blp.response(200, s.SlipSchema)
+    @exportable(blp, "slips")
     def get(self, slip_id: UUID) -> dict[str, Any]:
         """A slip: its lines (basis, rate, amount, why) and disputes"""
         return slip(slip_id)

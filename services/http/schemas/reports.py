@@ -14,7 +14,7 @@ from services.http.fields import (
     Text,
     WeekField,
 )
-from services.http.schemas.common import REGIONS_TEXT
+from services.http.schemas.common import REGIONS_TEXT, format_field
 
 
 class RebateEntrySchema(Schema):
@@ -50,6 +50,7 @@ class RebatesSchema(Schema):
 
 
 class RebateQuerySchema(Schema):
+    format = format_field()
     period = PeriodField(required=True)
     dealer_id = fields.UUID()
 
@@ -105,6 +106,7 @@ class SpareBudgetsSchema(Schema):
 
 
 class MonthQuerySchema(Schema):
+    format = format_field()
     month = MonthField(required=True)
 
 
@@ -126,6 +128,7 @@ class DealerRankingSchema(Schema):
 
 
 class DealerRankingQuerySchema(Schema):
+    format = format_field()
     period = PeriodField(required=True)
     region = Text(validate=REGIONS_TEXT)
 
@@ -159,10 +162,12 @@ class SalespersonRankingSchema(Schema):
 
 
 class PeriodQuerySchema(Schema):
+    format = format_field()
     period = PeriodField(required=True)
 
 
 class WeeklyQuerySchema(Schema):
+    format = format_field()
     salesperson = Text(required=True, validate=REGIONS_TEXT)
     week = WeekField(required=True)
 
