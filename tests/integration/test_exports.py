@@ -122,3 +122,24 @@ def test_csv_by_accept_or_format_one_table_per_file_with_ids(
     assert "entries" in plain
     http.refused(422, "GET", "/reports/rebates", role="finance",
                  query={"period": "2026-01", "format": "pdf"}, field="format")
+
+
+def test_the_cli_writes_xlsx_and_csv_files_and_names_a_missing_output(
+    http: Http, january: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from openpyxl import load_workbook
+
+    from services.cli import main
+
+    database = ["--database", f"sqlite:///{tmp_path / 'channel.db'}", "--period", "2026-01"]
+    book = tmp_path / "stats.xlsx"
+    assert main(["report", "statistics", "--format", "xlsx", "--output", str(book), *database]) == 0
+    sheets = load_workbook(book)
+    dealers = sheets["经销商 By dealer"]
+    assert dealers.freeze_panes == "A2" and dealers["F1"].value == "净销售额 / Net sales"
+    figures = {row[0].value: row[5] for row in dealers.iter_rows(min_row=2)}
+    assert figures[january["big"]].value == 10500 and figures[january["big"]].number_format == "0.00"
+    assert main(["report", "dealers", "--format", "csv", *database]) == 1
+    assert "--output" in capsys.readouterr().err
+    assert main(["report", "rebates", "--format", "csv", *database]) == 0
+    assert january["big"] in capsys.readouterr().out
