@@ -143,3 +143,30 @@ def test_the_cli_writes_xlsx_and_csv_files_and_names_a_missing_output(
     assert "--output" in capsys.readouterr().err
     assert main(["report", "rebates", "--format", "csv", *database]) == 0
     assert january["big"] in capsys.readouterr().out
+
+
+def test_lists_come_in_pages_with_the_x_pagination_header(
+    http: Http, january: dict[str, Any]
+) -> None:
+    import json
+
+    for ref in ("p1", "p2", "p3"):
+        place(http, january["small"], ref)
+    first = http.call("GET", "/orders", role="finance", query={"page_size": 2})
+    assert [o["client_ref"] for o in first.get_json()["orders"]] == ["b1", "s1"]
+    header = json.loads(first.headers["X-Pagination"])
+    assert header == {"total": 5, "total_pages": 3, "first_page": 1, "last_page": 3, "page": 1,
+                      "next_page": 2}
+    last = http.call("GET", "/orders", role="finance", query={"page_size": 2, "page": 3})
+    assert [o["client_ref"] for o in last.get_json()["orders"]] == ["p3"]
+    def total(path: str, role: str) -> int:
+        found: int = json.loads(http.call("GET", path, role=role).headers["X-Pagination"])["total"]
+        return found
+
+    assert total("/dealers", "auditor") == 2 and total("/rebate-slips", "finance") == 2
+    assert total("/api-keys", "admin") == len(http.keys)
+    http.refused(422, "GET", "/orders", role="finance", query={"page_size": 1001}, field="page_size")
+    spec = http.ok("GET", "/openapi.json")
+    params = {p["name"] for p in spec["paths"]["/orders"]["get"]["parameters"]}
+    assert {"page", "page_size"} <= params
+    assert "X-Pagination" in spec["paths"]["/orders"]["get"]["responses"]["200"]["headers"]

@@ -8,12 +8,14 @@ from uuid import UUID
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from flask_smorest.pagination import PaginationParameters
 
 from projections.faults import ReadModelStoppedError
 from services.http.auth import guard, scoped_dealer
 from services.http.context import ledger, reports, synced
 from services.http.exports import exportable
 from services.http.keys import Role
+from services.http.pages import page_of, paginated
 from services.http.schemas import slips as s
 from services.http.views import slip_view
 
@@ -47,15 +49,16 @@ class Slips(MethodView):
     @guard(FINANCE, MANAGER, AUDITOR, DEALER)
     @blp.arguments(s.SlipQuerySchema, location="query")
     @blp.response(200, s.SlipListSchema)
+    @paginated(blp)
     @exportable(blp, "slips")
-    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+    def get(self, query: dict[str, Any], pagination_parameters: PaginationParameters) -> dict[str, Any]:
         """The slips, by dealer and period (a month, or a quarter's months)
 
         A dealer key sees its own slips only.
         """
         requested = str(query["dealer_id"]) if query.get("dealer_id") else None
         found = reports().slips(dealer_id=scoped_dealer(requested), period=query.get("period"))
-        return {"slips": found}
+        return {"slips": page_of(found, pagination_parameters)}
 
 
 @blp.route("/<uuid:slip_id>")
