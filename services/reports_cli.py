@@ -143,6 +143,7 @@ PAYLOADS: dict[str, Callable[[Reports, argparse.Namespace], dict[str, Any]]] = {
     "salespeople": lambda r, a: {"rows": r.salesperson_ranking(_period(r, a))},
     "weekly": _weekly,
     "statistics": lambda r, a: dict(r.statistics(_period(r, a))),
+    "accruals": lambda r, a: dict(r.accruals(_period(r, a))),
 }
 
 
@@ -188,4 +189,5 @@ TABLES: dict[str, Callable[[dict[str, Any]], str]] = {
     "salespeople": lambda p: render(p["rows"], "table", COLUMNS["salespeople"]),
     "weekly": _week_table,
     "statistics": _statistics_table,
+    "accruals": lambda p: render(p["lines"], "table", COLUMNS["accruals"]),
 }

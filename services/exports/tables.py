@@ -43,6 +43,7 @@ WEEK = ["salesperson", "week", "from", "to", "net_sales", "deliveries", "returns
 WEEK_DEALER = ["dealer_id", "name", "net_sales", "deliveries", "returns"]
 PROGRESS = ["step", "dealer_id", "name", "on"]
 FORECAST = ["dealer_id", "name", "month", "amount"]
+JOURNAL = ["date", "account", "debit", "credit", "dealer_id", "dealer_name", "reference"]
 FACT = ["position", "kind", "order_id", "client_ref", "order_date", "business_date", "value"]
 
 
@@ -100,7 +101,12 @@ def _explanation(p: dict[str, Any]) -> list[Table]:
     ]
 
 
+def _accruals(p: dict[str, Any]) -> list[Table]:
+    return [Table("accruals", "预提分录 Accrual journal", JOURNAL, p["lines"])]
+
+
 REPORTS: dict[str, Callable[[dict[str, Any]], list[Table]]] = {
+    "accruals": _accruals,
     "rebates": _rebates,
     "slips": _slips,
     "spare-budgets": _budgets,

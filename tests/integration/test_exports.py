@@ -46,6 +46,7 @@ def reports_of(j: dict[str, Any]) -> list[tuple[str, str, str, dict[str, str]]]:
         ("statistics", "statistics", "/reports/statistics", {"period": "2026-01"}),
         ("slips", "slips", "/rebate-slips", {"period": "2026-01"}),
         ("slip", "slips", f"/rebate-slips/{j['slip']}", {}),
+        ("accruals", "accruals", "/reports/accruals", {"month": "2026-01"}),
     ]
 
 
@@ -170,3 +171,36 @@ def test_lists_come_in_pages_with_the_x_pagination_header(
     params = {p["name"] for p in spec["paths"]["/orders"]["get"]["parameters"]}
     assert {"page", "page_size"} <= params
     assert "X-Pagination" in spec["paths"]["/orders"]["get"]["responses"]["200"]["headers"]
+
+
+def test_the_accrual_journal_of_a_closed_and_an_open_month(
+    http: Http, january: dict[str, Any]
+) -> None:
+    """January (closed 2026-02-01): Big's 210.00 (10,500.00 × 2 %, R2) accrued on 01-31, reversed
+    and posted payable on the slip at the close; the east pool's 112.00 (11,200.00 × 1 %, S2).
+    February (open): Big delivers 15 routers again, 210.00 accrued and not posted."""
+    big = january["big"]
+    journal = http.ok("GET", "/reports/accruals", role="finance", query={"month": "2026-01"})
+    lines = [(x["date"], x["account"], x["debit"], x["credit"], x["dealer_id"], x["reference"][:8])
+             for x in journal["lines"]]
+    assert lines == [
+        ("2026-01-31", "6601.01", "210.00", "0.00", big, "accrual "),
+        ("2026-01-31", "2241.01", "0.00", "210.00", big, "accrual "),
+        ("2026-02-01", "2241.01", "210.00", "0.00", big, "reversal"),
+        ("2026-02-01", "6601.01", "0.00", "210.00", big, "reversal"),
+        ("2026-02-01", "6601.01", "210.00", "0.00", big, "slip " + january["slip"][:3]),
+        ("2026-02-01", "2202.01", "0.00", "210.00", big, "slip " + january["slip"][:3]),
+        ("2026-01-31", "6601.02", "112.00", "0.00", big, "spare-pa"),
+        ("2026-01-31", "2241.02", "0.00", "112.00", big, "spare-pa"),
+    ]
+    assert journal["totals"] == {"debit": "742.00", "credit": "742.00"}  # 3 × 210.00 + 112.00
+    assert {b["account"]: b["balance"] for b in journal["balances"]}["2241.01"] == "0.00"
+    fulfil(http, place(http, big, "b2", lines=[{"sku": "ROUTER", "qty": 15}], on="2026-02-10"),
+           "2026-02-20")
+    february = http.ok("GET", "/reports/accruals", role="finance", query={"month": "2026-02"})
+    assert february["closed_on"] is None
+    rebate = [(x["account"], x["debit"], x["credit"]) for x in february["lines"]
+              if x["reference"].startswith("accrual")]
+    assert rebate == [("6601.01", "210.00", "0.00"), ("2241.01", "0.00", "210.00")]
+    assert february["totals"]["debit"] == february["totals"]["credit"]
+    http.refused(403, "GET", "/reports/accruals", role="sales", query={"month": "2026-01"})

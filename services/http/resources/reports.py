@@ -98,6 +98,18 @@ def weekly(query: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
+@blp.route("/accruals", methods=["GET"])
+@guard(FINANCE, AUDITOR)
+@blp.arguments(s.MonthQuerySchema, location="query")
+@blp.response(200, s.AccrualsSchema)
+@exportable(blp, "accruals")
+def accruals(query: dict[str, Any]) -> dict[str, Any]:
+    """The accrual journal of a month end: per dealer the rebate accrued and not yet posted and the
+    spare-parts fund allocated (S2), balanced; a close's posting reverses the accrual (R5)"""
+    found: dict[str, Any] = reports().accruals(query["month"])
+    return found
+
+
 @blp.route("/statistics", methods=["GET"])
 @guard(MANAGER, AUDITOR, FINANCE)
 @blp.arguments(s.PeriodQuerySchema, location="query")

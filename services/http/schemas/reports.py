@@ -249,3 +249,26 @@ class StatisticsSchema(Schema):
     salespeople = fields.List(fields.Nested(SalespersonStatisticsSchema))
     regions = fields.List(fields.Nested(RegionStatisticsSchema))
     totals = fields.Nested(StatisticsFiguresSchema)
+
+
+class JournalLineSchema(Schema):
+    date = BusinessDate()
+    account = fields.String(metadata={"description": "the policy's account code (accounts.*)"})
+    debit = Amount()
+    credit = Amount()
+    dealer_id = fields.String(metadata={"description": "the dealer, or the spare-parts pool's repair centre"})
+    dealer_name = fields.String()
+    reference = fields.String()
+
+
+class AccountBalanceSchema(Schema):
+    account = fields.String()
+    balance = Amount(metadata={"description": "debit − credit"})
+
+
+class AccrualsSchema(Schema):
+    period = fields.String()
+    closed_on = BusinessDate(allow_none=True)
+    lines = fields.List(fields.Nested(JournalLineSchema))
+    balances = fields.List(fields.Nested(AccountBalanceSchema))
+    totals = fields.Dict(keys=fields.String(), values=Amount())
