@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Response, request
 from flask_smorest import Blueprint
+from marshmallow import Schema
 
 from domain.errors import InvalidInputError
 from services.exports import CSV, XLSX, ZIP, export
@@ -32,8 +33,11 @@ def requested_format() -> str:
     return next(name for name, media in FORMATS.items() if media == best)
 
 
-def exportable(blp: Blueprint, report: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Place under `@blp.response`: the view's answer as a CSV, zip or xlsx file when asked."""
+def exportable(
+    blp: Blueprint, report: str, schema: type[Schema]
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Place under `@blp.response(200, schema)`: the view's answer as a CSV, zip or xlsx file when
+    asked; the document names the JSON answer and the file types."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
@@ -48,7 +52,7 @@ def exportable(blp: Blueprint, report: str) -> Callable[[Callable[..., Any]], Ca
                 "Content-Disposition": f'attachment; filename="{name}"'})
 
         documented: Callable[..., Any] = blp.doc(
-            responses={"200": {"content": FILE_CONTENT}}
+            responses={"200": {"content": {JSON: {"schema": schema}, **FILE_CONTENT}}}
         )(wrapper)
         return documented
 

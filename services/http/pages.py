@@ -14,6 +14,18 @@ T = TypeVar("T")
 PAGE_SIZE, MAX_PAGE_SIZE = 100, 1000
 
 
+class PagedBlueprint(Blueprint):
+    """A Blueprint whose X-Pagination header is documented as what it is, JSON text (OpenAPI 3
+    `content`), rather than as an object, which a header cannot carry."""
+
+    def _document_pagination_metadata(self, spec: Any, resp_doc: dict[str, Any]) -> None:
+        resp_doc.setdefault("headers", {})[self.PAGINATION_HEADER_NAME] = {
+            "description": "Pagination metadata: total, total_pages, first_page, last_page, page, "
+                           "previous_page, next_page",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PaginationMetadata"}}},
+        }
+
+
 def paginated(blp: Blueprint) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Place under `@blp.response`; the view takes `pagination_parameters` and answers `page_of`."""
     return blp.paginate(page=1, page_size=PAGE_SIZE, max_page_size=MAX_PAGE_SIZE)

@@ -7,17 +7,16 @@ from typing import Any
 from uuid import UUID
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from flask_smorest.pagination import PaginationParameters
 
 from services.http.auth import body_dealer, guard, require_own_dealer, scoped_dealer
 from services.http.context import ledger, reports, synced
 from services.http.keys import Role
-from services.http.pages import page_of, paginated
+from services.http.pages import PagedBlueprint, page_of, paginated
 from services.http.schemas import orders as s
 from services.http.views import order_view
 
-blp = Blueprint("orders", __name__, url_prefix="/orders", description="Orders (O1–O6, P3, D9)")
+blp = PagedBlueprint("orders", __name__, url_prefix="/orders", description="Orders (O1–O6, P3, D9)")
 DEALER, SALES, MANAGER, FINANCE, AUDITOR = (
     Role.DEALER, Role.SALES, Role.MANAGER, Role.FINANCE, Role.AUDITOR
 )

@@ -7,7 +7,6 @@ from typing import Any
 from uuid import UUID
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from flask_smorest.pagination import PaginationParameters
 
 from projections.faults import ReadModelStoppedError
@@ -15,11 +14,11 @@ from services.http.auth import guard, scoped_dealer
 from services.http.context import ledger, reports, synced
 from services.http.exports import exportable
 from services.http.keys import Role
-from services.http.pages import page_of, paginated
+from services.http.pages import PagedBlueprint, page_of, paginated
 from services.http.schemas import slips as s
 from services.http.views import slip_view
 
-blp = Blueprint(
+blp = PagedBlueprint(
     "rebate-slips", __name__, url_prefix="/rebate-slips", description="Rebate slips (R5, R6)"
 )
 DEALER, FINANCE, MANAGER, AUDITOR = Role.DEALER, Role.FINANCE, Role.MANAGER, Role.AUDITOR
@@ -50,7 +49,7 @@ class Slips(MethodView):
     @blp.arguments(s.SlipQuerySchema, location="query")
     @blp.response(200, s.SlipListSchema)
     @paginated(blp)
-    @exportable(blp, "slips")
+    @exportable(blp, "slips", s.SlipListSchema)
     def get(self, query: dict[str, Any], pagination_parameters: PaginationParameters) -> dict[str, Any]:
         """The slips, by dealer and period (a month, or a quarter's months)
 
@@ -65,7 +64,7 @@ class Slips(MethodView):
 class SlipById(MethodView):
     @guard(FINANCE, MANAGER, AUDITOR, DEALER, own=slip_owner)
     @blp.response(200, s.SlipSchema)
-    @exportable(blp, "slips")
+    @exportable(blp, "slips", s.SlipSchema)
     def get(self, slip_id: UUID) -> dict[str, Any]:
         """A slip: its lines (basis, rate, amount, why) and disputes"""
         return slip(slip_id)
