@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 # `make demo` fills it and `make serve` shows it (console at /console/); DATABASE=... for another.
 DATABASE ?= sqlite:///var/demo.db
 
-.PHONY: demo serve test unit integration e2e lint typecheck bench clean browser
+.PHONY: demo serve test unit integration e2e lint typecheck bench clean browser tools
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,13 +43,17 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit -q
 
-integration: $(STAMP)
+# LibreOffice reads the xlsx exports back in the integration tests (CI runs as root).
+tools:
+	@command -v soffice >/dev/null || { apt-get update -qq && apt-get install -y -qq libreoffice-calc-nogui; }
+
+integration: $(STAMP) tools
 	$(BIN)/pytest tests/integration -q
 
 e2e: $(STAMP) browser
 	$(BIN)/pytest tests/e2e -q
 
-test: lint typecheck $(STAMP) browser
+test: lint typecheck $(STAMP) browser tools
 	$(BIN)/pytest -q
 
 bench: $(STAMP)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -17,7 +17,7 @@ from eventsourcing.domain import Aggregate, event
 from domain import limits
 from domain.errors import InvalidInputError, RuleViolationError
 from domain.ids import POLICY_ID
-from domain.policy_terms import ONE, Terms, item
+from domain.policy_terms import DEFAULT_ACCOUNTS, ONE, Terms, item
 from domain.values import Tier
 
 
@@ -64,6 +64,8 @@ class PolicyVersion:
     max_monthly_amount: Decimal  # D2: forecast and agreed monthly amounts (C3: credit limit)
     max_term_months: int  # D2: the formal agreement's term
     max_draw_qty: int  # S3: units of one spare-parts draw
+    # The ledger accounts of the accrual journal (domain/accruals.py): role -> account code.
+    accounts: Mapping[str, str] = field(default_factory=dict)
 
     def discount(self, tier: Tier) -> Decimal:
         return self.discounts.get(tier, Decimal(0))
@@ -133,6 +135,7 @@ class PolicyVersion:
                 "max_qty": self.orders.max_qty,
                 "max_total": str(self.orders.max_total),
             },
+            "accounts": dict(self.accounts),
         }
 
 
@@ -253,6 +256,7 @@ ADDED_TERMS: dict[str, Any] = {
     "onboarding.max_term_months": 120,
     "prices.max_list_price": "10000000.00",
     "spare_parts.max_draw_qty": 100000,
+    **{f"accounts.{role}": code for role, code in DEFAULT_ACCOUNTS.items()},
 }
 
 
@@ -319,6 +323,7 @@ def version_from_terms(
         max_monthly_amount=t.money("onboarding.max_monthly_amount"),
         max_term_months=t.whole("onboarding.max_term_months", 1, limits.MAX_TERM_MONTHS),
         max_draw_qty=t.whole("spare_parts.max_draw_qty", 1, limits.MAX_QTY),
+        accounts={role: t.code(f"accounts.{role}") for role in DEFAULT_ACCOUNTS},
     )
 
 

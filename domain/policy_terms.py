@@ -13,6 +13,15 @@ from domain.errors import InvalidInputError
 from domain.values import CENT, Tier, to_decimal
 
 ONE = Decimal(1)
+# The accrual journal's accounts (domain/accruals.py), role -> code; a version recorded before the
+# `accounts` section existed reads these.
+DEFAULT_ACCOUNTS: dict[str, str] = {
+    "rebate_expense": "6601.01",  # 销售费用-返点 / selling expense, rebates
+    "rebate_accrued": "2241.01",  # 其他应付款-预提返点 / accrued rebates
+    "rebate_payable": "2202.01",  # 应付账款-返点 / rebates payable (posted on a slip)
+    "spare_parts_expense": "6601.02",  # 销售费用-备件 / selling expense, spare parts
+    "spare_parts_fund": "2241.02",  # 其他应付款-备件基金 / spare-parts fund
+}
 _READ = object()  # "read the value at the path" (a value given instead comes from a list)
 
 
@@ -69,6 +78,15 @@ class Terms:
                 or (top is not None and value > top)):
             within = f"≥ {minimum}" if top is None else f"from {minimum} to {top}"
             raise InvalidInputError(f"policy: {path} must be a whole number {within}", field=path)
+        return value
+
+    def code(self, path: str) -> str:
+        """An account code: 1 to 20 digits, dots or dashes."""
+        value = self.get(path)
+        if not isinstance(value, str) or not 0 < len(value) <= 20 or not all(
+            ch.isdigit() or ch in ".-" for ch in value
+        ):
+            raise InvalidInputError(f"policy: {path} must be an account code (digits, . or -)", field=path)
         return value
 
     def rates(self, path: str, maximum: Decimal = ONE) -> dict[Tier, Decimal]:

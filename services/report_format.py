@@ -92,6 +92,7 @@ COLUMNS: dict[str, list[str]] = {
     "weekly-dealers": ["name", "net_sales", "deliveries", "returns"],
     "weekly-progress": ["step", "count", "dealers"],
     "forecasts": ["name", "month", "amount"],
+    "accruals": ["date", "account", "debit", "credit", "dealer_name", "reference"],
 }
 
 

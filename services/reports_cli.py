@@ -1,10 +1,11 @@
 """`channel report {rebates,spare-budgets,dealers,salespeople,weekly,statistics,slips}`: the read
-model's reports as a table, CSV or JSON (services/report_format.py); `quarter_report` also serves
-the demo."""
+model's reports as a table or JSON (services/report_format.py), or as CSV or xlsx files
+(services/exports); `quarter_report` also serves the demo."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -12,7 +13,10 @@ from domain.errors import InvalidInputError
 from domain.values import Month, Quarter, parse_period
 from infra.settings import Settings
 from projections.queries import Reports
-from services.report_format import COLUMNS, FORMATS, render, sections, to_json
+from services.exports import export
+from services.report_format import COLUMNS, render, sections, to_json
+
+FORMATS = ("table", "json", "csv", "xlsx")
 
 
 def slip_rows(slips: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -56,9 +60,10 @@ def quarter_report(reports: Reports, quarter: str, fmt: str = "table") -> str:
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("report", parents=[common], help="print a report of the read model")
-    p.add_argument("report", choices=sorted(REPORTS), help="which report")
+    p.add_argument("report", choices=sorted(PAYLOADS), help="which report")
     p.add_argument("--period", help="YYYY-MM or YYYY-Qn (weekly: YYYY-Www); default: the last closed month")
     p.add_argument("--format", choices=FORMATS, default="table")
+    p.add_argument("--output", help="csv, xlsx: the file to write (a zip where a report has several tables)")
     p.add_argument("--region", help="dealers: rank within one region")
     p.add_argument("--dealer-id", help="rebates, slips: one dealer")
     p.add_argument("--salesperson", help="weekly: whose week")
@@ -71,10 +76,34 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     runtime = build_runtime(settings)
     try:
         runtime.refresh()
-        print(REPORTS[args.report](runtime.reports, args))
+        payload = PAYLOADS[args.report](runtime.reports, args)
+        if args.format == "table":
+            print(TABLES[args.report](payload))
+        elif args.format == "json":
+            print(to_json(payload))
+        else:
+            write_file(args.report, payload, args.format, args.output)
     finally:
         runtime.close()
     return 0
+
+
+def write_file(report: str, payload: Any, fmt: str, output: str | None) -> None:
+    """CSV or xlsx to `output`; a single CSV table may go to standard output."""
+    content, _media, suffix = export(report, payload, fmt)
+    if output is None:
+        if suffix != "csv":
+            raise InvalidInputError(
+                f"--output: {report} as {fmt} is a {suffix} file; name it", field="output"
+            )
+        sys.stdout.write(content.decode("utf-8-sig"))
+        return
+    try:
+        with open(output, "wb") as out:
+            out.write(content)
+    except OSError as exc:
+        raise InvalidInputError(f"--output: cannot write {output}: {exc.strerror}", field="output") from exc
+    print(f"wrote {output} ({suffix}, {len(content)} bytes)", file=sys.stderr)
 
 
 def _period(reports: Reports, args: argparse.Namespace) -> str:
@@ -87,65 +116,42 @@ def _period(reports: Reports, args: argparse.Namespace) -> str:
     return str(Month.parse(last))
 
 
-def _rebates(reports: Reports, args: argparse.Namespace) -> str:
-    rows = reports.rebates(_period(reports, args), args.dealer_id)
-    if args.format == "json":
-        return to_json({"entries": rows})
-    return render(rows, args.format, COLUMNS["rebates"])
+# --- each report's answer (the JSON the API gives) ------------------------------------------
 
 
-def _slips(reports: Reports, args: argparse.Namespace) -> str:
-    slips = reports.slips(args.dealer_id, _period(reports, args))
-    if args.format == "json":
-        return to_json({"slips": slips})
-    return render(slip_rows(slips), args.format, COLUMNS["slips"])
+def _budget_rows(reports: Reports, period: str) -> list[dict[str, Any]]:
+    parsed = parse_period(period)
+    months = parsed.months if isinstance(parsed, Quarter) else [parsed]
+    return [row for m in months for row in reports.spare_budgets(str(m))]
 
 
-def _budgets(reports: Reports, args: argparse.Namespace) -> str:
-    period = parse_period(_period(reports, args))
-    months = period.months if isinstance(period, Quarter) else [period]
-    rows = [row for m in months for row in reports.spare_budgets(str(m))]
-    if args.format == "json":
-        return to_json({"pools": rows})
-    return render(rows, args.format, COLUMNS["spare-budgets"])
-
-
-def _dealers(reports: Reports, args: argparse.Namespace) -> str:
-    period = _period(reports, args)
-    rows = reports.dealer_ranking(period, args.region)
-    flags = reports.d5_flags(period)
-    if args.format == "json":
-        return to_json({"rows": rows, "d5": flags})
-    return sections(
-        [(f"Dealer ranking {period} (K3)", rows, "dealers"), (f"D5 succession {period}", flags, "d5")],
-        args.format,
-    )
-
-
-def _salespeople(reports: Reports, args: argparse.Namespace) -> str:
-    rows = reports.salesperson_ranking(_period(reports, args))
-    if args.format == "json":
-        return to_json({"rows": rows})
-    return render(rows, args.format, COLUMNS["salespeople"])
-
-
-def _weekly(reports: Reports, args: argparse.Namespace) -> str:
+def _weekly(reports: Reports, args: argparse.Namespace) -> dict[str, Any]:
     if not args.salesperson or not args.period:
         raise InvalidInputError("weekly: give --salesperson and --period YYYY-Www", field="salesperson")
-    week = reports.weekly(args.salesperson, args.period)
-    if args.format == "json":
-        return to_json(week)
-    summary = [
-        {
-            "salesperson": week["salesperson"],
-            "week": week["week"],
-            "from": week["from"],
-            "to": week["to"],
-            "net_sales": week["net_sales"],
-            "month_to_date": week["month_to_date"],
-            "quota": week["quota"],
-        }
-    ]
+    found: dict[str, Any] = reports.weekly(args.salesperson, args.period)
+    return found
+
+
+PAYLOADS: dict[str, Callable[[Reports, argparse.Namespace], dict[str, Any]]] = {
+    "rebates": lambda r, a: {"entries": r.rebates(_period(r, a), a.dealer_id)},
+    "slips": lambda r, a: {"slips": r.slips(a.dealer_id, _period(r, a))},
+    "spare-budgets": lambda r, a: {"pools": _budget_rows(r, _period(r, a))},
+    "dealers": lambda r, a: {
+        "rows": r.dealer_ranking(p := _period(r, a), a.region),
+        "d5": r.d5_flags(p),
+    },
+    "salespeople": lambda r, a: {"rows": r.salesperson_ranking(_period(r, a))},
+    "weekly": _weekly,
+    "statistics": lambda r, a: dict(r.statistics(_period(r, a))),
+    "accruals": lambda r, a: dict(r.accruals(_period(r, a))),
+}
+
+
+# --- each report as an aligned table ----------------------------------------------------------
+
+
+def _week_table(week: dict[str, Any]) -> str:
+    summary = [{k: week[k] for k in COLUMNS["weekly"]}]
     progress = [
         {"step": step, "count": v["count"], "dealers": [d["name"] for d in v["dealers"]]}
         for step, v in week["progress"].items()
@@ -157,14 +163,11 @@ def _weekly(reports: Reports, args: argparse.Namespace) -> str:
             ("Channel progress", progress, "weekly-progress"),
             ("Forecasts of the salesperson's dealers", week["forecasts"], "forecasts"),
         ],
-        args.format,
+        "table",
     )
 
 
-def _statistics(reports: Reports, args: argparse.Namespace) -> str:
-    stats = reports.statistics(_period(reports, args))
-    if args.format == "json":
-        return to_json(stats)
+def _statistics_table(stats: dict[str, Any]) -> str:
     totals = [{"region": "total", **stats["totals"]}]
     return sections(
         [
@@ -172,16 +175,19 @@ def _statistics(reports: Reports, args: argparse.Namespace) -> str:
             (f"Salesperson statistics {stats['period']} (K5)", stats["salespeople"], "stat-salespeople"),
             (f"By region {stats['period']} (K5, D5)", stats["regions"] + totals, "stat-regions"),
         ],
-        args.format,
+        "table",
     )
 
 
-REPORTS: dict[str, Callable[[Reports, argparse.Namespace], str]] = {
-    "rebates": _rebates,
-    "slips": _slips,
-    "spare-budgets": _budgets,
-    "dealers": _dealers,
-    "salespeople": _salespeople,
-    "weekly": _weekly,
-    "statistics": _statistics,
+TABLES: dict[str, Callable[[dict[str, Any]], str]] = {
+    "rebates": lambda p: render(p["entries"], "table", COLUMNS["rebates"]),
+    "slips": lambda p: render(slip_rows(p["slips"]), "table", COLUMNS["slips"]),
+    "spare-budgets": lambda p: render(p["pools"], "table", COLUMNS["spare-budgets"]),
+    "dealers": lambda p: sections(
+        [("Dealer ranking (K3)", p["rows"], "dealers"), ("D5 succession", p["d5"], "d5")], "table"
+    ),
+    "salespeople": lambda p: render(p["rows"], "table", COLUMNS["salespeople"]),
+    "weekly": _week_table,
+    "statistics": _statistics_table,
+    "accruals": lambda p: render(p["lines"], "table", COLUMNS["accruals"]),
 }

@@ -64,6 +64,8 @@ def _terms_schema(recorded: bool) -> type[Schema]:
                                     probation_months=_whole(), dismissal_months=_whole()),
             "orders": _section(f"{name}OrderBounds", max_lines=_whole(), max_qty=_whole(),
                                max_total=DecimalText(required=True)),
+            "accounts": fields.Dict(keys=fields.String(), values=fields.String(),
+                                    required=not recorded),
         },
         name=f"{name}PolicyTermsSchema",
     )

@@ -3,6 +3,7 @@ into one class. Every method returns plain dicts and lists: money as Decimal, da
 
 from __future__ import annotations
 
+from projections.queries.accruals import AccrualQueries
 from projections.queries.dealers import DealerQueries
 from projections.queries.orders import OrderQueries
 from projections.queries.performance import PerformanceQueries
@@ -15,6 +16,7 @@ __all__ = ["Reports"]
 
 
 class Reports(
+    AccrualQueries,
     DealerQueries,
     OrderQueries,
     SlipQueries,

@@ -92,6 +92,9 @@ def gunicorn_options(
         "worker_connections": 1000,  # open connections per worker, at most
         "timeout": 60,
         "graceful_timeout": 10,
+        # gunicorn's largest request line: a long query (repeated `page`, a long period) gets the
+        # API's 422 naming the field rather than gunicorn's HTML 414.
+        "limit_request_line": 8190,
         "accesslog": None,  # the app logs each request itself, with its request id
         "errorlog": "-",
         "logconfig_dict": gunicorn_logging(settings.CHANNEL_LOG_FORMAT),

@@ -7,15 +7,16 @@ from dataclasses import asdict
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from flask_smorest.pagination import PaginationParameters
 
 from domain.errors import InvalidInputError, NotFoundError
 from services.http.auth import guard
 from services.http.context import channel, ledger
 from services.http.keys import Role
+from services.http.pages import PagedBlueprint, page_of, paginated
 from services.http.schemas import api_keys as s
 
-blp = Blueprint("api-keys", __name__, url_prefix="/api-keys", description="API keys (admin)")
+blp = PagedBlueprint("api-keys", __name__, url_prefix="/api-keys", description="API keys (admin)")
 
 
 @blp.route("")
@@ -44,9 +45,10 @@ class ApiKeys(MethodView):
 
     @guard(Role.ADMIN)
     @blp.response(200, s.ApiKeyListSchema)
-    def get(self) -> dict[str, Any]:
+    @paginated(blp)
+    def get(self, pagination_parameters: PaginationParameters) -> dict[str, Any]:
         """The issued keys (never the keys themselves)"""
-        return {"keys": [asdict(r) for r in channel().keys.list()]}
+        return {"keys": page_of([asdict(r) for r in channel().keys.list()], pagination_parameters)}
 
 
 @blp.route("/<string:key_id>", methods=["DELETE"])

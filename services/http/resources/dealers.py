@@ -7,16 +7,17 @@ from typing import Any
 from uuid import UUID
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from flask_smorest.pagination import PaginationParameters
 
 from services.http.auth import guard, path_dealer, scoped_dealer
 from services.http.context import ledger, reports, synced
 from services.http.keys import Role
+from services.http.pages import PagedBlueprint, page_of, paginated
 from services.http.schemas import dealers as s
 from services.http.schemas.spare_parts import PoolSchema
 from services.http.views import dealer_view, pool_view
 
-blp = Blueprint("dealers", __name__, url_prefix="/dealers", description="Dealers (D1–D9, S1)")
+blp = PagedBlueprint("dealers", __name__, url_prefix="/dealers", description="Dealers (D1–D9, S1)")
 SALES, MANAGER, AUDITOR, DEALER, FINANCE = (
     Role.SALES, Role.MANAGER, Role.AUDITOR, Role.DEALER, Role.FINANCE
 )
@@ -34,14 +35,16 @@ class Dealers(MethodView):
     @guard(SALES, MANAGER, AUDITOR, DEALER)
     @blp.arguments(s.DealerQuerySchema, location="query")
     @blp.response(200, s.DealerListSchema)
-    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+    @paginated(blp)
+    def get(self, query: dict[str, Any], pagination_parameters: PaginationParameters) -> dict[str, Any]:
         """List dealers, by region and tier
 
         A dealer key sees its own row only.
         """
         own = scoped_dealer(None)
         rows = reports().dealers(region=query.get("region"), tier=query.get("tier"))
-        return {"dealers": [r for r in rows if own is None or r["dealer_id"] == own]}
+        mine = [r for r in rows if own is None or r["dealer_id"] == own]
+        return {"dealers": page_of(mine, pagination_parameters)}
 
 
 @blp.route("/<uuid:dealer_id>")

@@ -7,15 +7,16 @@ from typing import Any
 from uuid import UUID
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from flask_smorest.pagination import PaginationParameters
 
 from services.http.auth import body_dealer, guard, require_own_dealer, scoped_dealer
 from services.http.context import ledger, reports, synced
 from services.http.keys import Role
+from services.http.pages import PagedBlueprint, page_of, paginated
 from services.http.schemas import orders as s
 from services.http.views import order_view
 
-blp = Blueprint("orders", __name__, url_prefix="/orders", description="Orders (O1–O6, P3, D9)")
+blp = PagedBlueprint("orders", __name__, url_prefix="/orders", description="Orders (O1–O6, P3, D9)")
 DEALER, SALES, MANAGER, FINANCE, AUDITOR = (
     Role.DEALER, Role.SALES, Role.MANAGER, Role.FINANCE, Role.AUDITOR
 )
@@ -53,14 +54,15 @@ class Orders(MethodView):
     @guard(DEALER, SALES, MANAGER, FINANCE, AUDITOR)
     @blp.arguments(s.OrderQuerySchema, location="query")
     @blp.response(200, s.OrderListSchema)
-    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+    @paginated(blp)
+    def get(self, query: dict[str, Any], pagination_parameters: PaginationParameters) -> dict[str, Any]:
         """List orders, by dealer and status
 
         A dealer key sees its own orders only.
         """
         requested = str(query["dealer_id"]) if query.get("dealer_id") else None
         rows = reports().orders(dealer_id=scoped_dealer(requested), status=query.get("status"))
-        return {"orders": rows}
+        return {"orders": page_of(rows, pagination_parameters)}
 
 
 @blp.route("/<uuid:order_id>")

@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 from domain.errors import InvalidInputError
 from services.http.auth import Denied, guard, path_dealer, principal, scoped_dealer
 from services.http.context import reports
+from services.http.exports import exportable
 from services.http.fields import PERIOD
 from services.http.keys import Role
 from services.http.schemas import reports as s
@@ -26,6 +27,7 @@ DEALER, SALES, MANAGER, FINANCE, AUDITOR = (
 @guard(FINANCE, MANAGER, AUDITOR, DEALER)
 @blp.arguments(s.RebateQuerySchema, location="query")
 @blp.response(200, s.RebatesSchema)
+@exportable(blp, "rebates", s.RebatesSchema)
 def rebates(query: dict[str, Any]) -> dict[str, Any]:
     """The rebate ledger of a month, or of a quarter with its months (R1–R5)
 
@@ -39,6 +41,7 @@ def rebates(query: dict[str, Any]) -> dict[str, Any]:
 @blp.route("/rebates/<uuid:dealer_id>/<string:period>/explanation", methods=["GET"])
 @guard(FINANCE, MANAGER, AUDITOR, DEALER, own=path_dealer())
 @blp.response(200, s.ExplanationSchema)
+@exportable(blp, "explanation", s.ExplanationSchema)
 def explanation(dealer_id: UUID, period: str) -> dict[str, Any]:
     """Why a dealer's rebates of a period are what they are (R7): entries, threshold, rate, policy
     version, and the deliveries and returns that make the basis"""
@@ -52,6 +55,7 @@ def explanation(dealer_id: UUID, period: str) -> dict[str, Any]:
 @guard(FINANCE, MANAGER, AUDITOR)
 @blp.arguments(s.MonthQuerySchema, location="query")
 @blp.response(200, s.SpareBudgetsSchema)
+@exportable(blp, "spare-budgets", s.SpareBudgetsSchema)
 def spare_budgets(query: dict[str, Any]) -> dict[str, Any]:
     """Each spare-parts pool's month: allocation (S2), draws (S3), balance"""
     return {"pools": reports().spare_budgets(query["month"])}
@@ -61,6 +65,7 @@ def spare_budgets(query: dict[str, Any]) -> dict[str, Any]:
 @guard(MANAGER, AUDITOR)
 @blp.arguments(s.DealerRankingQuerySchema, location="query")
 @blp.response(200, s.DealerRankingSchema)
+@exportable(blp, "dealers", s.DealerRankingSchema)
 def dealers(query: dict[str, Any]) -> dict[str, Any]:
     """Dealers ranked by net sales in a month or quarter, overall or in a region (K3)"""
     return {"rows": reports().dealer_ranking(query["period"], region=query.get("region"))}
@@ -70,6 +75,7 @@ def dealers(query: dict[str, Any]) -> dict[str, Any]:
 @guard(MANAGER, AUDITOR)
 @blp.arguments(s.PeriodQuerySchema, location="query")
 @blp.response(200, s.SalespersonRankingSchema)
+@exportable(blp, "salespeople", s.SalespersonRankingSchema)
 def salespeople(query: dict[str, Any]) -> dict[str, Any]:
     """Salespeople ranked by net sales, with quota, achievement and the bonus mark (K2, K4)"""
     return {"rows": reports().salesperson_ranking(query["period"])}
@@ -79,6 +85,7 @@ def salespeople(query: dict[str, Any]) -> dict[str, Any]:
 @guard(SALES, MANAGER)
 @blp.arguments(s.WeeklyQuerySchema, location="query")
 @blp.response(200, s.WeeklySchema)
+@exportable(blp, "weekly", s.WeeklySchema)
 def weekly(query: dict[str, Any]) -> dict[str, Any]:
     """A salesperson's week: net sales, channel progress, forecasts (K1)
 
@@ -91,10 +98,23 @@ def weekly(query: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
+@blp.route("/accruals", methods=["GET"])
+@guard(FINANCE, AUDITOR)
+@blp.arguments(s.MonthQuerySchema, location="query")
+@blp.response(200, s.AccrualsSchema)
+@exportable(blp, "accruals", s.AccrualsSchema)
+def accruals(query: dict[str, Any]) -> dict[str, Any]:
+    """The accrual journal of a month end: per dealer the rebate accrued and not yet posted and the
+    spare-parts fund allocated (S2), balanced; a close's posting reverses the accrual (R5)"""
+    found: dict[str, Any] = reports().accruals(query["month"])
+    return found
+
+
 @blp.route("/statistics", methods=["GET"])
 @guard(MANAGER, AUDITOR, FINANCE)
 @blp.arguments(s.PeriodQuerySchema, location="query")
 @blp.response(200, s.StatisticsSchema)
+@exportable(blp, "statistics", s.StatisticsSchema)
 def statistics(query: dict[str, Any]) -> dict[str, Any]:
     """Sales statistics per dealer, salesperson and region (K5)"""
     found: dict[str, Any] = reports().statistics(query["period"])

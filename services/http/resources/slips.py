@@ -7,16 +7,18 @@ from typing import Any
 from uuid import UUID
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from flask_smorest.pagination import PaginationParameters
 
 from projections.faults import ReadModelStoppedError
 from services.http.auth import guard, scoped_dealer
 from services.http.context import ledger, reports, synced
+from services.http.exports import exportable
 from services.http.keys import Role
+from services.http.pages import PagedBlueprint, page_of, paginated
 from services.http.schemas import slips as s
 from services.http.views import slip_view
 
-blp = Blueprint(
+blp = PagedBlueprint(
     "rebate-slips", __name__, url_prefix="/rebate-slips", description="Rebate slips (R5, R6)"
 )
 DEALER, FINANCE, MANAGER, AUDITOR = Role.DEALER, Role.FINANCE, Role.MANAGER, Role.AUDITOR
@@ -46,20 +48,23 @@ class Slips(MethodView):
     @guard(FINANCE, MANAGER, AUDITOR, DEALER)
     @blp.arguments(s.SlipQuerySchema, location="query")
     @blp.response(200, s.SlipListSchema)
-    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+    @paginated(blp)
+    @exportable(blp, "slips", s.SlipListSchema)
+    def get(self, query: dict[str, Any], pagination_parameters: PaginationParameters) -> dict[str, Any]:
         """The slips, by dealer and period (a month, or a quarter's months)
 
         A dealer key sees its own slips only.
         """
         requested = str(query["dealer_id"]) if query.get("dealer_id") else None
         found = reports().slips(dealer_id=scoped_dealer(requested), period=query.get("period"))
-        return {"slips": found}
+        return {"slips": page_of(found, pagination_parameters)}
 
 
 @blp.route("/<uuid:slip_id>")
 class SlipById(MethodView):
     @guard(FINANCE, MANAGER, AUDITOR, DEALER, own=slip_owner)
     @blp.response(200, s.SlipSchema)
+    @exportable(blp, "slips", s.SlipSchema)
     def get(self, slip_id: UUID) -> dict[str, Any]:
         """A slip: its lines (basis, rate, amount, why) and disputes"""
         return slip(slip_id)

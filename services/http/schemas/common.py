@@ -49,3 +49,12 @@ def answer_schema(
         elif field_name not in exclude:
             made[field_name] = _answered(field, f"{name}.{field_name}")
     return Schema.from_dict({**made, **declared}, name=name)
+
+
+def format_field() -> fields.String:
+    """`?format=`: a report's or slip's answer as JSON (default), CSV or xlsx (services/exports)."""
+    return fields.String(
+        validate=validate.OneOf(["json", "csv", "xlsx"]),
+        metadata={"description": "json (default), csv (one table, or a zip of tables) or xlsx; "
+                                 "overrides the Accept header"},
+    )

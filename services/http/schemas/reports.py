@@ -14,7 +14,7 @@ from services.http.fields import (
     Text,
     WeekField,
 )
-from services.http.schemas.common import REGIONS_TEXT
+from services.http.schemas.common import REGIONS_TEXT, format_field
 
 
 class RebateEntrySchema(Schema):
@@ -50,6 +50,7 @@ class RebatesSchema(Schema):
 
 
 class RebateQuerySchema(Schema):
+    format = format_field()
     period = PeriodField(required=True)
     dealer_id = fields.UUID()
 
@@ -105,6 +106,7 @@ class SpareBudgetsSchema(Schema):
 
 
 class MonthQuerySchema(Schema):
+    format = format_field()
     month = MonthField(required=True)
 
 
@@ -126,6 +128,7 @@ class DealerRankingSchema(Schema):
 
 
 class DealerRankingQuerySchema(Schema):
+    format = format_field()
     period = PeriodField(required=True)
     region = Text(validate=REGIONS_TEXT)
 
@@ -159,10 +162,12 @@ class SalespersonRankingSchema(Schema):
 
 
 class PeriodQuerySchema(Schema):
+    format = format_field()
     period = PeriodField(required=True)
 
 
 class WeeklyQuerySchema(Schema):
+    format = format_field()
     salesperson = Text(required=True, validate=REGIONS_TEXT)
     week = WeekField(required=True)
 
@@ -244,3 +249,26 @@ class StatisticsSchema(Schema):
     salespeople = fields.List(fields.Nested(SalespersonStatisticsSchema))
     regions = fields.List(fields.Nested(RegionStatisticsSchema))
     totals = fields.Nested(StatisticsFiguresSchema)
+
+
+class JournalLineSchema(Schema):
+    date = BusinessDate()
+    account = fields.String(metadata={"description": "the policy's account code (accounts.*)"})
+    debit = Amount()
+    credit = Amount()
+    dealer_id = fields.String(metadata={"description": "the dealer, or the spare-parts pool's repair centre"})
+    dealer_name = fields.String()
+    reference = fields.String()
+
+
+class AccountBalanceSchema(Schema):
+    account = fields.String()
+    balance = Amount(metadata={"description": "debit − credit"})
+
+
+class AccrualsSchema(Schema):
+    period = fields.String()
+    closed_on = BusinessDate(allow_none=True)
+    lines = fields.List(fields.Nested(JournalLineSchema))
+    balances = fields.List(fields.Nested(AccountBalanceSchema))
+    totals = fields.Dict(keys=fields.String(), values=Amount())

@@ -16,7 +16,7 @@ from services.http.fields import (
     PeriodField,
     Text,
 )
-from services.http.schemas.common import NOTE_TEXT, answer_schema, when
+from services.http.schemas.common import NOTE_TEXT, answer_schema, format_field, when
 
 # A slip's line as RebateSlip.Issued records it, with its status; the read model renders `why`
 # from the figures, and may leave out what a correction line does not have.
@@ -73,6 +73,7 @@ class SlipListSchema(Schema):
 
 
 class SlipQuerySchema(Schema):
+    format = format_field()
     dealer_id = fields.UUID()
     period = PeriodField()
 
