@@ -151,3 +151,28 @@ def test_k2_one_bonus_per_region_by_day_then_further_past_then_name_never_log_or
 def test_k2_k3_equal_net_sales_share_a_rank_and_the_home_region_has_most_dealers() -> None:
     assert [r for r, _ in performance.rank([5, 3, 3, 1], lambda x: Decimal(x))] == [1, 2, 2, 4]
     assert performance.home_region({"north": 2, "east": 2, "west": 1}) == "east"
+
+
+def test_k4_a_first_dealer_registering_mid_quarter_starts_the_quota_months_there() -> None:
+    # First dealer registers in May: the quarter holds two quota months (May, June), nothing is
+    # carried into May, and probation is decided in June on May + June's plain quota 750,000.
+    sold = {APR: Decimal(900_000), MAY: Decimal(200_000), JUN: Decimal(350_000)}
+    quarter = performance.standing([APR, MAY, JUN], MAY, sold, POLICY)
+    assert (quarter.quota, quarter.carried, quarter.target) == (
+        Decimal("750000.00"), Decimal("0.00"), Decimal("750000.00"),
+    )
+    assert quarter.net_sales == Decimal(1_450_000)  # April's sales count as sales, not quota
+    assert quarter.achievement == Decimal("0.7333")  # 550,000 ÷ 750,000
+    assert [performance.standing([m], MAY, sold, POLICY).flags for m in (APR, MAY, JUN)] == [
+        (), (), (Flag.PROBATION_EXTENDED,),  # 550,000 < 600,000
+    ]
+    june = performance.standing([JUN], MAY, sold, POLICY)
+    assert (june.carried, june.target, june.reached) == (
+        Decimal("175000.00"), Decimal("550000.00"), False,  # May's unmet 175,000 carried
+    )
+
+
+def test_k2_a_month_past_plain_quota_but_short_of_the_carried_target_makes_no_candidate() -> None:
+    days = [(date(2026, 4, 8), Decimal(420_000)), (date(2026, 4, 25), Decimal(156_000))]
+    assert performance.reached_on(days, Q) == (date(2026, 4, 8), Decimal(420_000))
+    assert performance.crossing("wang", "east", days, Q + Q) is None  # 576,000 < 750,000
