@@ -174,14 +174,15 @@ def test_two_group_members_share_the_partitions(kafka_bootstrap: str, kafka_topi
     try:
         began = time.monotonic()
         while not all(m.assignment() for m in members):
-            assert time.monotonic() - began < 30, "the group did not settle in 30 s"
+            # A bound, not a timing check: a loaded machine makes the broker's join rounds slow.
+            assert time.monotonic() - began < 120, "the group did not settle in 120 s"
             poll_all()
         assignments = [{tp.partition for tp in m.assignment()} for m in members]
         assert assignments[0].isdisjoint(assignments[1])
         assert assignments[0] | assignments[1] == {0, 1, 2}
 
         _produce(kafka_bootstrap, kafka_topic, 100, acks="all")
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 60
         while sum(map(len, received.values())) < 100 and time.monotonic() < deadline:
             poll_all()
         for i in (0, 1):
