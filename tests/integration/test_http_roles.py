@@ -77,6 +77,7 @@ MATRIX = [
     Route("GET", "/reports/rebates?period=2026-01", "finance manager auditor", OWN_LIST),
     Route("GET", "/reports/rebates/{dealer}/2026-01/explanation", "finance manager auditor", OWN),
     Route("GET", "/reports/spare-budgets?month=2026-01", "finance manager auditor"),
+    Route("GET", "/reports/accruals?month=2026-01", "finance auditor"),
     Route("GET", "/reports/dealers?period=2026-01", "manager auditor"),
     Route("GET", "/reports/salespeople?period=2026-01", "manager auditor"),
     # "sales (own)": only a sales key naming the salesperson (test_k1_… below); a bare sales key
