@@ -26,9 +26,10 @@ def _value(key: str, value: Any) -> tuple[Any, str | None]:
         return None, None
     column = kind(key)
     if column == "money":
-        return float(Decimal(value).quantize(Decimal("0.01"))), MONEY_FORMAT
-    if column == "number" and isinstance(value, (Decimal, int, float, str)):
-        return float(Decimal(value)), None
+        # openpyxl writes a Decimal as a number cell as it is: no float on the way.
+        return Decimal(value).quantize(Decimal("0.01")), MONEY_FORMAT
+    if column == "number" and isinstance(value, (Decimal, int, str)):
+        return Decimal(value), None
     if column == "int" and isinstance(value, int) and not isinstance(value, bool):
         return value, None
     if column == "date" and isinstance(value, date):
