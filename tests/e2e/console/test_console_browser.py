@@ -12,8 +12,8 @@ import shutil
 from typing import Any
 
 import requests
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.e2e.console.conftest import ROOT, screenshot
@@ -22,10 +22,17 @@ Demo = tuple[Any, Any, dict[str, str]]
 
 
 def submit(driver: Any, element: Any) -> None:
-    """Click what leaves the page and wait for the next one."""
-    page = driver.find_element(By.TAG_NAME, "html")
+    """Click what leaves the page and wait for the next one: the page left is marked, and the
+    wait ends when a document without the mark has loaded. (Waiting for the old element to go
+    stale races chromedriver: a node of a document being replaced can answer "does not belong
+    to the document" instead of "stale".)"""
+    driver.execute_script("document.documentElement.dataset.left = '1'")
     element.click()
-    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(page))
+    WebDriverWait(driver, 20, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script(
+            "return document.readyState === 'complete' && !document.documentElement.dataset.left"
+        )
+    )
 
 
 def sign_in(driver: Any, server: Any, key: str) -> None:
