@@ -10,10 +10,9 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
-from domain.order import Order, price_lines
+from domain.order import Order, order_total, price_lines
 from domain.policy import OrderBounds
 from domain.price_list import PriceListVersion
 from domain.values import Tier
@@ -160,7 +159,7 @@ def delivered_order(
     lines, _ = price_lines(requested, version, tier, bounds)
     order = Order(dealer_id=dealer_id, client_ref=client_ref, order_date=day, ship_to_region=region,
                   payment="prepaid", tier=tier.value, lines=lines,
-                  total=sum((x["amount"] for x in lines), Decimal("0.00")),
+                  total=order_total(lines),
                   price_list_version=version.number, approvals=[])
     order.confirm(day)
     order.pay(day, order.total)

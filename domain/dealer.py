@@ -12,6 +12,7 @@ from typing import Any
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidInputError, RuleViolationError
+from domain.lines import ForecastMonth, upcast_lines
 from domain.values import Month, Tier
 
 
@@ -179,12 +180,19 @@ class Dealer(Aggregate):
         for _, amount in months:
             if amount < 0:
                 raise InvalidInputError("months.amount: must not be negative", field="months")
-        self._submit_forecast(months=[{"month": str(m), "amount": a} for m, a in sorted(months)])
+        self._submit_forecast(months=[ForecastMonth(str(m), a) for m, a in sorted(months)])
 
-    @event("ForecastSubmitted")
-    def _submit_forecast(self, months: list[dict[str, Any]]) -> None:
+    class ForecastSubmitted(Aggregate.Event):
+        """D2's forecast. Version 2: months are `ForecastMonth`s."""
+
+        class_version = 2
+        upcast_v1_v2 = staticmethod(upcast_lines(ForecastMonth, "months"))
+        months: list[ForecastMonth]
+
+    @event(ForecastSubmitted)
+    def _submit_forecast(self, months: list[ForecastMonth]) -> None:
         for item in months:
-            self.forecasts[item["month"]] = item["amount"]
+            self.forecasts[item.month] = item.amount
         if self.status == DealerStatus.DRAFT_SIGNED:
             self.status = DealerStatus.FORECAST_SUBMITTED
 

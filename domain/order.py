@@ -3,6 +3,7 @@ O3 — confirmed, shipped, delivered, paid, cancelled, returned."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -13,10 +14,10 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidInputError, RuleViolationError
 from domain.ids import named_id
-from domain.limits import MAX_MONEY
+from domain.lines import OrderLine, RequestedLine, ReturnLine, upcast_lines
 from domain.policy import OrderBounds
 from domain.price_list import PriceListVersion
-from domain.values import Payment, Tier, money, to_decimal, to_whole
+from domain.values import Payment, Tier, money
 
 
 class OrderStatus(StrEnum):
@@ -29,42 +30,10 @@ class OrderStatus(StrEnum):
     PAID = "paid"
 
 
-def _line(line: Any, index: int) -> dict[str, Any]:
-    if not isinstance(line, dict):
-        raise InvalidInputError(f"lines[{index}]: a line is an object", field=f"lines[{index}]")
-    return line
-
-
-def _line_sku(line: dict[str, Any], index: int) -> str:
-    sku = _line(line, index).get("sku")
-    where = f"lines[{index}].sku"
-    if sku is None or not str(sku).strip():
-        raise InvalidInputError(f"{where}: must not be empty", field=where)
-    return str(sku).strip()
-
-
-def _line_qty(line: dict[str, Any], index: int) -> int:
-    """A quantity is a whole number > 0; floats and bools are refused, not truncated."""
-    where = f"lines[{index}].qty"
-    value = to_whole(_line(line, index).get("qty"), where)
-    if value <= 0:
-        raise InvalidInputError(f"{where}: must be greater than 0", field=where)
-    return value
-
-
-def _line_price(line: dict[str, Any], index: int, key: str = "unit_price") -> Decimal | None:
-    """The asked price, rounded to the cent when it is an amount at all: a price beyond every
-    amount (`limits.MAX_MONEY`) is kept as given, to be refused above the list price (P3)."""
-    asked = _line(line, index).get(key)
-    if asked is None:
-        return None
-    value = to_decimal(asked, f"lines[{index}].unit_price")
-    return money(value) if abs(value) <= MAX_MONEY else value
-
-
 def price_lines(
-    requested: list[dict[str, Any]], version: PriceListVersion, tier: Tier, bounds: OrderBounds
-) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    requested: Sequence[RequestedLine | Mapping[str, Any]], version: PriceListVersion, tier: Tier,
+    bounds: OrderBounds,
+) -> tuple[list[OrderLine], list[dict[str, str]]]:
     """Price each line with the version in force (P4); flag prices below tier (P3), refuse those
     below the floor or above the list price (P3), and refuse lines and quantities beyond the
     bounds of the policy in force (O1). Returns the line records and the approvals they need."""
@@ -75,12 +44,12 @@ def price_lines(
             "O1", f"lines: an order holds at most {bounds.max_lines} lines ({len(requested)} given)",
             field="lines",
         )
-    lines: list[dict[str, Any]] = []
+    lines: list[OrderLine] = []
     approvals: list[dict[str, str]] = []
     seen: set[str] = set()
-    for index, line in enumerate(requested):
-        sku = _line_sku(line, index)
-        qty = _line_qty(line, index)
+    for index, raw in enumerate(requested):
+        line = RequestedLine.parse(raw, index)
+        sku, qty = line.sku, line.qty
         if qty > bounds.max_qty:
             raise RuleViolationError(
                 "O1", f"lines[{index}].qty: {qty} is above the {bounds.max_qty} units a line may hold",
@@ -101,7 +70,7 @@ def price_lines(
             )
         seen.add(sku)
         tier_price = item.tier_price(tier)
-        asked = _line_price(line, index)
+        asked = line.unit_price
         unit_price = tier_price if asked is None else asked
         where = f"lines[{index}].unit_price"
         if unit_price <= 0:
@@ -126,17 +95,17 @@ def price_lines(
                 }
             )
         lines.append(
-            {
-                "sku": sku,
-                "name": item.name,
-                "qty": qty,
-                "unit_price": unit_price,
-                "tier_price": tier_price,
-                "list_price": item.list_price,
-                "floor_price": item.floor_price,
-                "amount": money(unit_price * qty),
-                "asked_price": None if asked is None else unit_price,
-            }
+            OrderLine(
+                sku=sku,
+                name=item.name,
+                qty=qty,
+                unit_price=unit_price,
+                tier_price=tier_price,
+                list_price=item.list_price,
+                floor_price=item.floor_price,
+                amount=money(unit_price * qty),
+                asked_price=None if asked is None else unit_price,
+            )
         )
     total = order_total(lines)
     if total > bounds.max_total:
@@ -147,24 +116,49 @@ def price_lines(
     return lines, approvals
 
 
-def order_total(lines: list[dict[str, Any]]) -> Decimal:
-    return sum((line["amount"] for line in lines), Decimal("0.00"))
+def order_total(lines: Sequence[OrderLine | ReturnLine]) -> Decimal:
+    return sum((line.amount for line in lines), Decimal("0.00"))
 
 
-def request_key(lines: list[dict[str, Any]], held: bool = False) -> list[tuple[str, int, str]]:
+def request_key(lines: Sequence[RequestedLine | Mapping[str, Any]]) -> list[tuple[str, int, str]]:
     """What a client asked for, comparable between a stored order and a repeated request."""
-    key = "asked_price" if held else "unit_price"
+    parsed = RequestedLine.parse_all(lines)
+    return sorted((x.sku, x.qty, "" if x.unit_price is None else str(x.unit_price)) for x in parsed)
+
+
+def held_key(lines: Sequence[OrderLine]) -> list[tuple[str, int, str]]:
+    """What the client asked for in a stored order (its asked prices, not the prices applied)."""
     return sorted(
-        (
-            _line_sku(line, index),
-            _line_qty(line, index),
-            "" if (price := _line_price(line, index, key)) is None else str(price),
-        )
-        for index, line in enumerate(lines)
+        (x.sku, x.qty, "" if x.asked_price is None else str(x.asked_price)) for x in lines
     )
 
 
 class Order(Aggregate):
+    class Placed(Aggregate.Created):
+        """Placed at the prices in force (P3, P4). Version 2: lines are `OrderLine`s."""
+
+        class_version = 2
+        upcast_v1_v2 = staticmethod(upcast_lines(OrderLine))
+        dealer_id: str
+        client_ref: str
+        order_date: date
+        ship_to_region: str
+        payment: str
+        tier: str
+        lines: list[OrderLine]
+        total: Decimal
+        price_list_version: int
+        approvals: list[dict[str, str]]
+
+    class Returned(Aggregate.Event):
+        """Lines returned after delivery (O3). Version 2: lines are `ReturnLine`s."""
+
+        class_version = 2
+        upcast_v1_v2 = staticmethod(upcast_lines(ReturnLine))
+        returned_on: date
+        lines: list[ReturnLine]
+        value: Decimal
+
     @staticmethod
     def create_id(dealer_id: str, client_ref: str) -> UUID:
         return named_id("order", dealer_id, client_ref)
@@ -178,7 +172,7 @@ class Order(Aggregate):
         ship_to_region: str,
         payment: str,
         tier: str,
-        lines: list[dict[str, Any]],
+        lines: list[OrderLine],
         total: Decimal,
         price_list_version: int,
         approvals: list[dict[str, str]],
@@ -220,14 +214,15 @@ class Order(Aggregate):
         return self.status in (OrderStatus.AWAITING_APPROVAL, OrderStatus.CONFIRMED)
 
     def same_request(
-        self, order_date: date, ship_to_region: str, payment: str, lines: list[dict[str, Any]]
+        self, order_date: date, ship_to_region: str, payment: str,
+        lines: Sequence[RequestedLine | Mapping[str, Any]],
     ) -> bool:
         """O1: a repeated client_ref must carry the same order."""
         return (
             self.order_date == order_date
             and self.ship_to_region == ship_to_region
             and self.payment.value == payment
-            and request_key(lines) == request_key(self.lines, held=True)
+            and request_key(lines) == held_key(self.lines)
         )
 
     # --- approval and confirmation --------------------------------------------------------
@@ -336,7 +331,7 @@ class Order(Aggregate):
             self.status = OrderStatus.PAID
 
     def return_lines(
-        self, returned_on: date, lines: list[dict[str, Any]], max_lines: int
+        self, returned_on: date, lines: Sequence[RequestedLine | Mapping[str, Any]], max_lines: int
     ) -> Decimal:
         """O3: a return of delivered lines; O1: at most `max_lines` lines (the policy's bound of
         an order's lines), as the return's event carries them all."""
@@ -354,34 +349,33 @@ class Order(Aggregate):
                 "O1", f"lines: a return holds at most {max_lines} lines ({len(lines)} given)",
                 field="lines",
             )
-        by_sku = {line["sku"]: line for line in self.lines}
+        by_sku = {line.sku: line for line in self.lines}
         records = []
         asked: dict[str, int] = {}
-        for index, line in enumerate(lines):
-            sku, qty = _line_sku(line, index), _line_qty(line, index)
+        for index, raw in enumerate(lines):
+            line = RequestedLine.parse(raw, index, price=False)
+            sku, qty = line.sku, line.qty
             if sku not in by_sku:
                 raise InvalidInputError(
                     f"lines[{index}].sku: {sku} is not on this order", field=f"lines[{index}].sku"
                 )
             asked[sku] = asked.get(sku, 0) + qty
-            left = by_sku[sku]["qty"] - self.returned_qty.get(sku, 0)
+            left = by_sku[sku].qty - self.returned_qty.get(sku, 0)
             if asked[sku] > left:
                 raise RuleViolationError(
                     "O3", f"lines[{index}]: only {left} of {sku} can still be returned",
                     field=f"lines[{index}].qty",
                 )
-            unit_price = by_sku[sku]["unit_price"]
-            records.append(
-                {"sku": sku, "qty": qty, "unit_price": unit_price, "amount": money(unit_price * qty)}
-            )
-        value = sum((r["amount"] for r in records), Decimal("0.00"))
+            unit_price = by_sku[sku].unit_price
+            records.append(ReturnLine(sku, qty, unit_price, money(unit_price * qty)))
+        value = order_total(records)
         self._return(returned_on=returned_on, lines=records, value=value)
         return value
 
-    @event("Returned")
-    def _return(self, returned_on: date, lines: list[dict[str, Any]], value: Decimal) -> None:
+    @event(Returned)
+    def _return(self, returned_on: date, lines: list[ReturnLine], value: Decimal) -> None:
         for record in lines:
-            self.returned_qty[record["sku"]] = self.returned_qty.get(record["sku"], 0) + record["qty"]
+            self.returned_qty[record.sku] = self.returned_qty.get(record.sku, 0) + record.qty
         self.returned_value += value
         self.returns.append({"returned_on": returned_on, "lines": lines, "value": value})
         if self.status == OrderStatus.DELIVERED and self.outstanding <= 0:

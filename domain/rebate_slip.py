@@ -13,6 +13,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidInputError, RuleViolationError
 from domain.ids import named_id
+from domain.lines import DisputedLine, upcast_lines
 from domain.values import money
 
 
@@ -62,7 +63,7 @@ class RebateSlip(Aggregate):
         return sum((Decimal(line["amount"]) for line in self.lines), Decimal("0.00"))
 
     def disputed_lines(self) -> set[int]:
-        return {item["line"] for d in self.disputes for item in d["lines"]}
+        return {item.line for d in self.disputes for item in d["lines"]}
 
     def open_disputes(self) -> list[int]:
         return [d["dispute"] for d in self.disputes if d["resolution"] is None]
@@ -93,7 +94,7 @@ class RebateSlip(Aggregate):
             raise InvalidInputError("lines: name at least one line to dispute", field="lines")
         numbers = {line["line"] for line in self.lines}
         already = self.disputed_lines()
-        items: list[dict[str, Any]] = []
+        items: list[DisputedLine] = []
         for index, item in enumerate(lines):
             try:
                 number = int(item["line"])
@@ -106,17 +107,26 @@ class RebateSlip(Aggregate):
                 raise InvalidInputError(f"lines[{index}].line: the slip has no line {number}", field="lines")
             if not reason:
                 raise InvalidInputError(f"lines[{index}].reason: give a reason", field="lines")
-            if number in already or any(i["line"] == number for i in items):
+            if number in already or any(i.line == number for i in items):
                 raise RuleViolationError("R6", f"line {number} is already disputed", field="lines")
-            items.append({"line": number, "reason": reason})
+            items.append(DisputedLine(number, reason))
         if disputed_on < self.issued_on:
             raise RuleViolationError("R6", "disputed_on is before the slip was issued", field="disputed_on")
         number = len(self.disputes) + 1
         self._dispute(dispute=number, lines=items, disputed_on=disputed_on)
         return number
 
-    @event("Disputed")
-    def _dispute(self, dispute: int, lines: list[dict[str, Any]], disputed_on: date) -> None:
+    class Disputed(Aggregate.Event):
+        """The dealer disputes lines (R6). Version 2: lines are `DisputedLine`s."""
+
+        class_version = 2
+        upcast_v1_v2 = staticmethod(upcast_lines(DisputedLine))
+        dispute: int
+        lines: list[DisputedLine]
+        disputed_on: date
+
+    @event(Disputed)
+    def _dispute(self, dispute: int, lines: list[DisputedLine], disputed_on: date) -> None:
         self.disputes.append(
             {"dispute": dispute, "lines": lines, "disputed_on": disputed_on, "resolution": None}
         )

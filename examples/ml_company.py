@@ -178,7 +178,7 @@ class Demo:
             return None
         order = done.value
         self.orders[ref] = str(order.id)
-        what = ", ".join(f"{x['qty']} × {x['sku']} at {x['unit_price']}" for x in order.lines)
+        what = ", ".join(f"{x.qty} × {x.sku} at {x.unit_price}" for x in order.lines)
         waits = "; ".join(a["reason"] for a in order.approvals)
         self.say(
             f"  {day}  {DEALERS[key][0]} {ref} ({payment}): {what} = {order.total} "

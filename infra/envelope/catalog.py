@@ -83,7 +83,9 @@ class EventCatalog:
                     continue  # a base class (the aggregate's Event), never stored
                 if attr.__name__ == "Created" and named_created:
                     continue  # the library's default, unused when `__init__` names its event
-                version = getattr(attr, "class_version", 1)
+                # The wire's version counts changes of the envelope's `data`, not of the stored
+                # event: Order.Placed v2 stores typed lines and writes the same data as v1.
+                version = getattr(attr, "wire_version", 1)
                 name = f"{TYPE_PREFIX}.{_snake(aggregate.__name__)}.{attr.__name__}.v{version}"
                 entry = EventType(name, attr, aggregate, _data_schema(attr, nested),
                                   issubclass(attr, Aggregate.Created))

@@ -14,6 +14,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from domain.lines import VALUE_TYPES
 from infra.envelope.base import BASE_FIELDS, DATACONTENTTYPE, SOURCE, SPECVERSION, EnvelopeError, event_id
 from infra.envelope.catalog import EventCatalog, EventType
 from infra.envelope.fields import StrictString
@@ -219,6 +220,8 @@ def _plain(value: Any) -> Any:
         return value.isoformat()
     if kind is UUID:
         return str(value)
+    if kind in VALUE_TYPES:  # a typed value of domain/lines.py: an object of its fields
+        return {k: _plain(v) for k, v in vars(value).items()}
     if isinstance(value, str):  # a StrEnum: marshmallow's String writes its text
         return str(value)
     raise _NotPlain(kind)

@@ -6,13 +6,16 @@ from __future__ import annotations
 import re
 import types
 import typing
+from dataclasses import fields as dataclass_fields
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 from uuid import UUID
 
-from marshmallow import ValidationError, fields
+from marshmallow import Schema, ValidationError, fields, post_load
 
+from domain.lines import VALUE_TYPES
 from infra.envelope.base import MissingSchemaError
 
 
@@ -84,6 +87,8 @@ def field_for(hint: Any, where: str) -> fields.Field:
     }
     if hint in simple:
         return simple[hint]()
+    if hint in VALUE_TYPES:
+        return fields.Nested(value_schema(hint), required=True)
     if origin is list and len(args) == 1:
         return fields.List(field_for(args[0], f"{where}[]"), required=True)
     if origin is dict and len(args) == 2 and args[0] is str:
@@ -93,3 +98,19 @@ def field_for(hint: Any, where: str) -> fields.Field:
         f"{where}: the hint {hint} does not say how to decode the value; add an explicit "
         "schema to infra.envelope.NESTED"
     )
+
+
+@cache
+def value_schema(cls: type) -> type[Schema]:
+    """The wire schema of a typed value of domain/lines.py, derived from its fields' hints: it
+    writes the value as an object of its fields and loads it back as the value."""
+    hints = typing.get_type_hints(cls)
+    declared: dict[str, Any] = {
+        f.name: field_for(hints[f.name], f"{cls.__name__}.{f.name}") for f in dataclass_fields(cls)
+    }
+
+    def load(self: Schema, data: dict[str, Any], **_: Any) -> Any:
+        return cls(**data)
+
+    declared["load_value"] = post_load(load)
+    return type(f"{cls.__name__}Schema", (Schema,), declared)

@@ -87,11 +87,11 @@ def _draft(db: Db, r: EventRecord) -> None:
 def _forecast(db: Db, r: EventRecord) -> None:
     for item in r.data["months"]:
         db.execute(
-            "DELETE FROM @forecasts WHERE dealer_id = ? AND month = ?", (r.aggregate_id, item["month"])
+            "DELETE FROM @forecasts WHERE dealer_id = ? AND month = ?", (r.aggregate_id, item.month)
         )
         db.execute(
             "INSERT INTO @forecasts (dealer_id, month, amount, position) VALUES (?, ?, ?, ?)",
-            (r.aggregate_id, item["month"], str(dec(item["amount"])), r.position),
+            (r.aggregate_id, item.month, str(item.amount), r.position),
         )
     db.execute(
         "UPDATE @dealers SET status = 'forecast_submitted' WHERE dealer_id = ? AND status = 'draft_signed'",

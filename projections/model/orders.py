@@ -8,7 +8,7 @@ from typing import Any
 from infra.sql import Db
 from projections.model.base import handles
 from projections.model.dealers import OWNER_ON
-from projections.records import EventRecord, cents, day, dec, to_json
+from projections.records import EventRecord, cents, day, to_json
 
 TABLES: dict[str, str] = {
     "orders": """
@@ -71,11 +71,11 @@ def _placed(db: Db, r: EventRecord) -> None:
             (
                 r.aggregate_id,
                 i + 1,
-                line["sku"],
-                line.get("name", ""),
-                int(line["qty"]),
-                str(dec(line["unit_price"])),
-                cents(line["amount"]),
+                line.sku,
+                line.name,
+                line.qty,
+                str(line.unit_price),
+                cents(line.amount),
             )
             for i, line in enumerate(d["lines"])
         ],
@@ -159,10 +159,10 @@ def _returned(db: Db, r: EventRecord) -> None:
     _settle(db, r.aggregate_id, "returned_cents", value)
     lines = [
         {
-            "sku": x["sku"],
-            "qty": int(x["qty"]),
-            "unit_price": str(dec(x["unit_price"])),
-            "amount": str(dec(x["amount"])),
+            "sku": x.sku,
+            "qty": x.qty,
+            "unit_price": str(x.unit_price),
+            "amount": str(x.amount),
         }
         for x in r.data["lines"]
     ]

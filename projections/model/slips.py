@@ -95,7 +95,7 @@ def _slip_disputed(db: Db, r: EventRecord) -> None:
     disputes.append(
         {
             "dispute": int(r.data["dispute"]),
-            "lines": [{"line": int(x["line"]), "reason": x["reason"]} for x in r.data["lines"]],
+            "lines": [{"line": x.line, "reason": x.reason} for x in r.data["lines"]],
             "disputed_on": day(r.data["disputed_on"]).isoformat(),
             "resolution": None,
         }

@@ -3,6 +3,7 @@ deliver, payments and returns, with their effects on the dealer (D3, C2) and its
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -11,6 +12,7 @@ from uuid import UUID
 from domain.credit import CreditLine
 from domain.dealer import Dealer
 from domain.errors import RuleViolationError
+from domain.lines import RequestedLine
 from domain.order import Order, OrderStatus, order_total, price_lines
 from domain.policy import PolicyBook
 from domain.values import Payment, Tier, to_decimal
@@ -49,7 +51,7 @@ class OrderCommands(LedgerBase):
         order_date: date | None,
         ship_to_region: str,
         payment: str,
-        lines: list[dict[str, Any]],
+        lines: Sequence[RequestedLine | Mapping[str, Any]],
     ) -> Done[Order]:
         dealer = self.get_dealer(dealer_id)
         dealer_key = str(dealer.id)
@@ -178,7 +180,8 @@ class OrderCommands(LedgerBase):
 
     @command
     def return_order_lines(
-        self, order_id: str, returned_on: date | None, lines: list[dict[str, Any]]
+        self, order_id: str, returned_on: date | None,
+        lines: Sequence[RequestedLine | Mapping[str, Any]],
     ) -> Done[Order]:
         order = self.get_order(order_id)
         returned_on = returned_on or self.clock()

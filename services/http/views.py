@@ -119,7 +119,7 @@ def slip_view(slip: RebateSlip, dealer_name: str) -> dict[str, Any]:
         resolution = d["resolution"]
         state = "open" if resolution is None else ("accepted" if resolution["accept"] else "rejected")
         for item in d["lines"]:
-            verdict[item["line"]] = "disputed" if resolution is None else state
+            verdict[item.line] = "disputed" if resolution is None else state
         disputes.append({**d, "status": state})
     default = "confirmed" if slip.status == SlipStatus.CONFIRMED else "issued"
     lines = []

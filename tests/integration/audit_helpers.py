@@ -265,7 +265,7 @@ class History:
         if found is None:
             return
         order_id, delivered_on = found
-        sku = self.app.get_order(order_id).lines[0]["sku"]
+        sku = self.app.get_order(order_id).lines[0].sku
         self._do(self.app.return_order_lines, order_id, max(delivered_on, self.day(d)),
                  [{"sku": sku, "qty": qty}])
 

@@ -55,7 +55,7 @@ def busy_january(app: ChannelLedger, events: int, dealers: list[str]) -> list[in
         order = Order(dealer_id=dealer_id, client_ref=f"bulk-{n}", order_date=on,
                       ship_to_region=regions[dealer_id], payment="prepaid",
                       tier=tiers[dealer_id].value, lines=lines,
-                      total=sum((x["amount"] for x in lines), Decimal("0.00")),
+                      total=sum((x.amount for x in lines), Decimal("0.00")),
                       price_list_version=version.number, approvals=[])
         order.confirm(on)
         order.pay(on, order.total)

@@ -159,7 +159,7 @@ def test_d2_industry_customers_skip_the_agreement_and_order_at_list_price(
     customer = register(app, tier="END")
     refused(app, "D2", app.sign_draft_agreement, customer, date(2026, 1, 3))
     order = app.get_order(place(app, customer, "r1"))
-    assert order.lines[0]["unit_price"] == Decimal("1000.00")
+    assert order.lines[0].unit_price == Decimal("1000.00")
     refused(app, "O4", app.place_order, customer, "r2", FIRST_ORDER_ON, "east", "credit",
             [{"sku": "ROUTER", "qty": 1}])
 

@@ -161,7 +161,7 @@ def test_a_nested_value_its_schema_does_not_know_is_refused_before_it_leaves(
 ) -> None:
     returned, position = first(demo_events, Order.Returned)
     state = dict(vars(returned))
-    state["lines"] = [dict(state["lines"][0], colour="red")]
+    state["lines"] = [dict(vars(state["lines"][0]), colour="red")]
     altered = object.__new__(Order.Returned)
     object.__setattr__(altered, "__dict__", state)
     with pytest.raises(EnvelopeError, match="does not survive the envelope"):

@@ -46,7 +46,7 @@ def test_o1_an_order_names_dealer_ref_date_region_payment_and_lines(
     order = app.get_order(str(done.value.id))
     assert (order.dealer_id, order.client_ref, order.order_date) == (dealer, "po-1", JAN)
     assert (order.ship_to_region, order.payment.value) == ("east", "prepaid")
-    assert [(x["sku"], x["qty"], x["amount"]) for x in order.lines] == [
+    assert [(x.sku, x.qty, x.amount) for x in order.lines] == [
         ("ROUTER", 2, Decimal("1400.00")), ("SWITCH", 4, Decimal("700.00"))
     ]
     assert order.total == Decimal("2100.00")

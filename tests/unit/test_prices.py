@@ -116,7 +116,7 @@ def test_p3_an_order_at_tier_price_is_confirmed_at_once(app: ChannelLedger) -> N
     dealer_id = onboard(app, "signed", tier="AA")
     order = app.get_order(place(app, dealer_id, "r1", lines=[line(qty=3)]))
     assert order.status == OrderStatus.CONFIRMED
-    assert order.lines[0]["unit_price"] == Decimal("780.00")
+    assert order.lines[0].unit_price == Decimal("780.00")
     assert order.total == Decimal("2340.00")
 
 

@@ -106,7 +106,7 @@ class World:
         if not self.orders[name]:
             return
         order = self.rt.app.get_order(self.orders[name][-1])
-        left = order.lines[0]["qty"] - order.returned_qty.get("UNIT", 0)
+        left = order.lines[0].qty - order.returned_qty.get("UNIT", 0)
         if left > 0:
             self.do(
                 self.rt.app.return_order_lines(str(order.id), on, [{"sku": "UNIT", "qty": min(units, left)}])

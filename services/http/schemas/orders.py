@@ -3,9 +3,12 @@ returns (O3–O6)."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
+
+from marshmallow import Schema, fields, post_load, validate
 
 from domain.limits import MAX_ORDER_LINES, MAX_QTY
+from domain.lines import RequestedLine
 from domain.order import OrderStatus
 from domain.values import Payment
 from infra import envelope
@@ -23,6 +26,10 @@ class OrderLineInSchema(Schema):
         load_default=None,
         metadata={"description": "asked price; default the dealer's tier price (P3)"},
     )
+
+    @post_load
+    def requested(self, data: dict[str, Any], **_: Any) -> RequestedLine:
+        return RequestedLine.of(data["sku"], data["qty"], data["unit_price"])
 
 
 class OrderCreateSchema(Schema):
@@ -149,6 +156,10 @@ class PaymentSchema(Schema):
 class ReturnLineInSchema(Schema):
     sku = Text(required=True, validate=validate.Length(min=1, max=64))
     qty = Count(required=True, validate=validate.Range(min=1, max=MAX_QTY))
+
+    @post_load
+    def requested(self, data: dict[str, Any], **_: Any) -> RequestedLine:
+        return RequestedLine.of(data["sku"], data["qty"])
 
 
 class ReturnSchema(Schema):
