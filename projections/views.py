@@ -11,9 +11,15 @@ from threading import Event
 from time import monotonic, sleep
 from typing import Any
 
-from eventsourcing.persistence import Tracking, TrackingRecorder, WaitInterruptedError
+from eventsourcing.persistence import (
+    IntegrityError,
+    Tracking,
+    TrackingRecorder,
+    WaitInterruptedError,
+)
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
+from psycopg import sql
 
 from infra.sql import Db, Dialect, advisory_key, advisory_lock
 from projections import model
@@ -138,6 +144,12 @@ class PostgresChannelView(ChannelView, PostgresTrackingRecorder):
         self.write_lock = advisory_key(self.datastore.schema, "projection")
         # Told the tracked position at each commit (services/runtimes/postgres.py listens).
         self.channel = applied_channel(self.datastore.schema)
+        # A data-modifying WITH runs whether or not the query reads it; with the library's
+        # single-row tracking its RETURNING says whether the position moved on.
+        written = "(SELECT count(*) FROM tracked)" if self.datastore.single_row_tracking else "1"
+        self._track_and_notify = sql.SQL(
+            "WITH tracked AS ({}) SELECT pg_notify(%(channel)s, %(position)s), {} AS written"
+        ).format(self.insert_tracking_statement, sql.SQL(written))
 
     def create_table(self) -> None:
         # CREATE ... IF NOT EXISTS is not safe against another process doing the same at once:
@@ -152,17 +164,34 @@ class PostgresChannelView(ChannelView, PostgresTrackingRecorder):
             return []
         with self.datastore.transaction(commit=True) as curs, curs.connection.pipeline():
             # Pipeline mode: statements whose results are not read go out without waiting for
-            # the server's answer one by one.
-            if not self.synchronous_commit:
-                curs.execute("SET LOCAL synchronous_commit TO OFF")
-            curs.execute("SELECT pg_advisory_xact_lock(%s)", (self.write_lock,))
+            # the server's answer one by one. One statement sets the commit mode and takes the
+            # write lock; the tracked position is read by the next, whose snapshot follows the
+            # lock (READ COMMITTED takes a snapshot per statement).
+            curs.execute(
+                "SELECT set_config('synchronous_commit', %s, true), pg_advisory_xact_lock(%s)",
+                ("on" if self.synchronous_commit else "off", self.write_lock),
+            )
             conn = curs.connection
             applied = self._apply(Db(curs, self.dialect, reader=conn.cursor), conn.cursor, batch)
-            if applied:
-                # Delivered at commit: a process waiting for a position wakes up then.
-                curs.execute("SELECT pg_notify(%s, %s)", (self.channel, str(applied[-1].position)))
         self._notify(applied)
         return applied
+
+    def _insert_tracking(self, cursor: Any, tracking: Tracking) -> None:
+        """The library's tracking record and the announcement of the position, in one statement:
+        the NOTIFY is delivered at commit, and a process waiting for the position wakes up."""
+        self._check_has_multi_row_tracking_table(cursor)
+        cursor.execute(self._track_and_notify, {
+            "application_name": tracking.application_name,
+            "notification_id": tracking.notification_id,
+            "channel": self.channel,
+            "position": str(tracking.notification_id),
+        }, prepare=True)
+        row = cursor.fetchone()
+        if not row or not row["written"]:  # as the library's own insert refuses it
+            raise IntegrityError(
+                f"Failed to record tracking for {tracking.application_name} "
+                f"{tracking.notification_id}"
+            )
 
     @contextmanager
     def reading(self) -> Iterator[Db]:

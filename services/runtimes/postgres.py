@@ -102,14 +102,16 @@ class PostgresRuntime(Runtime):
         return (int(row["pending"]), int(row["done"] or 0)) if row else (0, 0)
 
     def _wait(self, position: int, deadline: float) -> bool:
-        """Until the view has applied `position`: the view's announcements wake this up; the
-        tracked position is read once before the first wait and after each wake-up."""
+        """Until the view has applied `position`: the view's announcements wake this up. While
+        the listener listens, what it heard is the tracked position (it read the position once
+        after LISTEN, and every commit after that announces its own), so no statement is sent;
+        otherwise the tracked position is read before each wait."""
         while True:
             with self._applied:
                 if self._heard >= position:
                     return True
                 wakeups = self._wakeups
-            if self.view.has_tracking_id(SOURCE, position):
+            if not self._listening.is_set() and self.view.has_tracking_id(SOURCE, position):
                 return True
             remaining = deadline - monotonic()
             with self._applied:
@@ -117,6 +119,9 @@ class PostgresRuntime(Runtime):
                     self._applied.wait(timeout=max(min(remaining, FAULT_POLL), 0))
                 woken = self._wakeups != wakeups
             if not woken:
+                # A quiet spell: the listener may have lost its connection unnoticed so far.
+                if self.view.has_tracking_id(SOURCE, position):
+                    return True
                 if self.read_fault() is not None:
                     return False
                 if remaining <= FAULT_POLL:
@@ -129,9 +134,10 @@ class PostgresRuntime(Runtime):
             try:
                 with psycopg.connect(self.database.conninfo(), autocommit=True) as conn:
                     conn.execute(f'LISTEN "{self.pg_view.channel}"')
+                    # Anything committed before LISTEN was not heard: read the tracked position
+                    # once, then listen. A waiter reads it itself until then.
+                    self._tell(self.view.max_tracking_id(SOURCE) or 0)
                     self._listening.set()
-                    # Anything committed before LISTEN was not heard: wake the waiters to read
-                    # the tracked position themselves.
                     self._tell(0)
                     while not self._stopping.is_set():
                         # A short timeout: the loop sees `close()` soon (no statement is sent).
