@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from domain.errors import InvalidInputError
+from infra.persistence import parse_database_url
 from infra.settings import Settings
-from services.bootstrap import build_application, build_runtime
+from projections.projection import ChannelProjection, catch_up
+from projections.queries import Reports
+from projections.views import PostgresChannelView
+from services.bootstrap import build_application, open_view
 from services.importer import LAYOUTS, Importer, Progress, StagedLedger, load_file, report_csv
 
 REJECTED = 3  # the exit status when rows were rejected
@@ -36,23 +39,24 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=run)
 
 
-def dealer_names(settings: Settings) -> Callable[[str], list[str]]:
-    """Dealers by registered name, read from the read model once it is first asked (an import that
-    names its dealers by id needs no read model)."""
+def dealer_names(app: StagedLedger, settings: Settings) -> Callable[[str], list[str]]:
+    """Dealers by registered name, from the read model, once first asked (an import that names
+    its dealers by id needs no read model). The read model's tables are first brought up to the
+    log, as a report does; no process manager runs and no event is written."""
     found: dict[str, list[str]] = {}
 
     def lookup(name: str) -> list[str]:
         if not found:
-            runtime = build_runtime(settings, open_policy=False)
+            database = parse_database_url(settings.CHANNEL_DATABASE_URL)
+            view = open_view(app, database)
             try:
-                runtime.refresh()
-                by_name: dict[str, list[str]] = defaultdict(list)
-                for dealer in runtime.reports.dealers():
-                    by_name[dealer["name"]].append(dealer["dealer_id"])
-                found.update(by_name)
-                found.setdefault("", [])  # asked once, even of an empty store
+                catch_up(app, ChannelProjection(view=view))
+                for dealer in Reports(view).dealers():
+                    found.setdefault(dealer["name"], []).append(dealer["dealer_id"])
             finally:
-                runtime.close()
+                if isinstance(view, PostgresChannelView):
+                    view.datastore.close()
+            found.setdefault("", [])  # asked once, even of a store without dealers
         return found.get(name, [])
 
     return lookup
@@ -64,7 +68,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     assert isinstance(app, StagedLedger)
     label = f"import {args.kind}" + (" (dry run)" if args.dry_run else "")
     try:
-        importer = Importer(app, args.kind, dealer_names(settings), dry_run=args.dry_run,
+        importer = Importer(app, args.kind, dealer_names(app, settings), dry_run=args.dry_run,
                             progress=lambda total: Progress(label, total, sys.stderr))
         summary = importer.run(rows)
     finally:

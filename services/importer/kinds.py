@@ -164,7 +164,9 @@ def import_order(ledger: StagedLedger, unit: Unit, dealer_id: str) -> str:
         payment=body["payment"], lines=body["lines"],
     ), "O1", _ORDER_NAMES, "dealer_id")
     placed = done.value
-    if approval is not None and placed.status == OrderStatus.AWAITING_APPROVAL:
+    # A new order is decided as the row says (one confirmed at placement has nothing to approve:
+    # P3 refuses); one placed before is approved if it still waits.
+    if approval is not None and (done.created or placed.status == OrderStatus.AWAITING_APPROVAL):
         run(lambda: ledger.decide_order(str(placed.id), True, approval["note"],
                                         approval["decided_on"]), "P3", _ORDER_NAMES, "approved_on")
         return IMPORTED

@@ -27,6 +27,8 @@ class StagedLedger(ChannelLedger):
     """`ChannelLedger` whose `save` is held back inside `unit()`. Loads see what the unit has saved
     so far (and, in a dry run, what earlier units kept) before they look in the store."""
 
+    name = ChannelLedger.name  # the same application: its log, its projections' tracking
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._unit: dict[UUID, Aggregate] | None = None
         self._guards: dict[UUID, int | None] = {}
