@@ -130,10 +130,11 @@ def _order(ledger: StagedLedger, unit: Unit, dealer_id: str, layout: Layout) -> 
         return found
     try:
         ledger.get_dealer(dealer_id)
-        what = f"no order {unit.client_ref!r} of dealer {dealer_id}"
     except NotFoundError:
-        what = f"no dealer {dealer_id}"
-    raise Rejected(layout.rule, UNKNOWN, [Problem(None, "client_ref", what)])
+        raise Rejected(layout.rule, UNKNOWN,
+                       [Problem(None, "dealer_id", f"no dealer {dealer_id}")]) from None
+    raise Rejected(layout.rule, UNKNOWN, [Problem(None, "client_ref", (
+        f"no order {unit.client_ref!r} of dealer {dealer_id}"))])
 
 
 # --- orders (O1): place, and approve where the row says so (P3, D9) --------------------------------
