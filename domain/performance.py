@@ -232,3 +232,25 @@ def bonus_winners(crossings: Iterable[Crossing]) -> dict[str, str]:
         if best is None or (c.on, -c.past, c.salesperson) < (best.on, -best.past, best.salesperson):
             winners[c.region] = c
     return {region: c.salesperson for region, c in winners.items()}
+
+
+def agreed_target(
+    monthly_amount: Decimal | None,
+    start: Month | None,
+    term_months: int | None,
+    terminated_on: date | None,
+    months: Sequence[Month],
+) -> Decimal | None:
+    """K5 (default reading): a dealer's target over a period is its agreed monthly amount (the
+    formal agreement's, R2's threshold) for each of the period's months the agreement covers:
+    from its start month (D3), for its term, up to the month of a termination (D7). None for a
+    dealer without an agreement in effect in the period (an industry customer, one not started)."""
+    if monthly_amount is None or start is None:
+        return None
+    last = start.plus(term_months - 1) if term_months else None
+    covered = [
+        m for m in months
+        if m >= start and (last is None or m <= last)
+        and (terminated_on is None or m.first_day <= terminated_on)
+    ]
+    return money(monthly_amount * len(covered)) if covered else None

@@ -31,11 +31,13 @@ def build_application(
     initial_policy: PolicyBook | None = None,
     clock: Callable[[], date] = date.today,
     open_policy: bool = True,
+    ledger: type[ChannelLedger] = ChannelLedger,
 ) -> ChannelLedger:
     """`initial_policy` only matters for an empty store (its first policy versions); every figure
-    reads the versions recorded in the log."""
+    reads the versions recorded in the log. `ledger`: the application class (the import's stages
+    its saves, services/importer)."""
     database = parse_database_url(settings.CHANNEL_DATABASE_URL)
-    return ChannelLedger(
+    return ledger(
         database.eventsourcing_env(),
         initial_policy=initial_policy,
         clock=clock,
@@ -53,11 +55,16 @@ def build_runtime(
     initial_policy: PolicyBook | None = None,
     clock: Callable[[], date] = date.today,
     lead: bool = True,
+    open_policy: bool = True,
+    ledger: type[ChannelLedger] = ChannelLedger,
 ) -> Runtime:
     """`lead=False` (PostgreSQL only): never run the projections here, only wait for them.
     `initial_policy`: the first policy versions of an empty store (default policy/default.toml);
-    the figures read the versions the log records."""
-    app = build_application(settings, initial_policy=initial_policy, clock=clock)
+    the figures read the versions the log records. `open_policy`, `ledger`: as
+    `build_application`."""
+    app = build_application(
+        settings, initial_policy=initial_policy, clock=clock, open_policy=open_policy, ledger=ledger
+    )
     database = parse_database_url(settings.CHANNEL_DATABASE_URL)
     view = open_view(app, database)
     if isinstance(view, PostgresChannelView):

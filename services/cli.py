@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "consume": "services.kafka_cli",
     "audit": "services.audit_cli",
     "policy": "services.policy_cli",
+    "import": "services.import_cli",
 }
 
 Handler = Callable[[argparse.Namespace, Settings], int | None]

@@ -1,6 +1,7 @@
-"""`channel report {rebates,spare-budgets,dealers,salespeople,weekly,statistics,slips}`: the read
-model's reports as a table or JSON (services/report_format.py), or as CSV or xlsx files
-(services/exports); `quarter_report` also serves the demo."""
+"""`channel report {rebates,spare-budgets,dealers,salespeople,weekly,statistics,slips,accruals,
+confirmations,sales-performance,salesperson-performance,quarterly-rebates}`: the read model's
+reports as a table or JSON (services/report_format.py), or as CSV or xlsx files (services/exports);
+`quarter_report` also serves the demo."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from domain.errors import InvalidInputError
 from domain.values import Month, Quarter, parse_period
 from infra.settings import Settings
 from projections.queries import Reports
-from services.exports import export
+from services.exports import export, tables_for
 from services.report_format import COLUMNS, render, sections, to_json
 
 FORMATS = ("table", "json", "csv", "xlsx")
@@ -64,8 +65,8 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--period", help="YYYY-MM or YYYY-Qn (weekly: YYYY-Www); default: the last closed month")
     p.add_argument("--format", choices=FORMATS, default="table")
     p.add_argument("--output", help="csv, xlsx: the file to write (a zip where a report has several tables)")
-    p.add_argument("--region", help="dealers: rank within one region")
-    p.add_argument("--dealer-id", help="rebates, slips: one dealer")
+    p.add_argument("--region", help="dealers, sales-performance: one region")
+    p.add_argument("--dealer-id", help="rebates, slips, confirmations: one dealer")
     p.add_argument("--salesperson", help="weekly: whose week")
     p.set_defaults(func=run)
 
@@ -144,6 +145,11 @@ PAYLOADS: dict[str, Callable[[Reports, argparse.Namespace], dict[str, Any]]] = {
     "weekly": _weekly,
     "statistics": lambda r, a: dict(r.statistics(_period(r, a))),
     "accruals": lambda r, a: dict(r.accruals(_period(r, a))),
+    # finance's printed tables (services/exports/finance.py)
+    "confirmations": lambda r, a: r.confirmations(_period(r, a), a.dealer_id),
+    "sales-performance": lambda r, a: r.sales_performance(_period(r, a), a.region),
+    "salesperson-performance": lambda r, a: r.salesperson_performance(_period(r, a)),
+    "quarterly-rebates": lambda r, a: r.quarterly_rebates(_period(r, a)),
 }
 
 
@@ -191,3 +197,20 @@ TABLES: dict[str, Callable[[dict[str, Any]], str]] = {
     "statistics": _statistics_table,
     "accruals": lambda p: render(p["lines"], "table", COLUMNS["accruals"]),
 }
+
+
+def _printed(report: str) -> Callable[[dict[str, Any]], str]:
+    """Finance's printed tables as aligned text: their export tables, ids left out."""
+
+    def text(payload: dict[str, Any]) -> str:
+        return "\n\n".join(
+            f"{t.sheet}\n" + render(t.rows, "table", [c for c in t.columns if not c.endswith("_id")])
+            for t in tables_for(report, payload)
+        )
+
+    return text
+
+
+TABLES.update({name: _printed(name) for name in
+               ("confirmations", "sales-performance", "salesperson-performance",
+                "quarterly-rebates")})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from projections.queries.accruals import AccrualQueries
 from projections.queries.dealers import DealerQueries
+from projections.queries.finance import FinanceQueries
 from projections.queries.orders import OrderQueries
 from projections.queries.performance import PerformanceQueries
 from projections.queries.rebates import RebateQueries
@@ -16,6 +17,8 @@ __all__ = ["Reports"]
 
 
 class Reports(
+    # Finance's printed tables build on the slips, statistics, rankings and ledger.
+    FinanceQueries,
     AccrualQueries,
     DealerQueries,
     OrderQueries,
@@ -27,5 +30,6 @@ class Reports(
     PerformanceQueries,
 ):
     """Every family's queries over one view: dealers, orders, slips (R5, R6), spare parts (S2, S3),
-    statistics (K5, D5), rebates (R2, R3, R4, R5, R6, R7), performance (K1, K2, K3, K4).
+    statistics (K5, D5), rebates (R2, R3, R4, R5, R6, R7), performance (K1, K2, K3, K4), and finance's
+    printed tables (R3, R5, R6, K5).
     `Reports(view, policy)`: `policy` replaces the log's versions, for a what-if only."""

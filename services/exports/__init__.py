@@ -7,6 +7,9 @@ from services.exports.csv_out import to_csv
 from services.exports.tables import REPORTS, Table, tables_for
 from services.exports.xlsx_out import to_xlsx
 
+# Finance's printed tables register their own (services/exports/finance.py).
+from services.exports import finance as _finance  # noqa: F401  # isort: skip
+
 CSV = "text/csv"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ZIP = "application/zip"

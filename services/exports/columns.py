@@ -76,6 +76,18 @@ COLUMNS: dict[str, tuple[str, str, Kind]] = {
     "drawn": ("领用", "Drawn", "money"),
     "balance": ("余额", "Balance", "money"),
     "month_to_date": ("本月累计", "Month to date", "money"),
+    # finance's printed tables (services/exports/finance.py)
+    "answer": ("经销商答复", "Dealer's answer", "text"),
+    "answered_on": ("答复日期", "Answered on", "date"),
+    "reason": ("异议理由", "Dispute reason", "text"),
+    "resolution": ("处理结果", "Resolution", "text"),
+    "resolved_on": ("处理日期", "Resolved on", "date"),
+    "correction": ("更正金额", "Correction", "money"),
+    "bracket": ("档次", "Bracket", "int"),
+    "upper": ("上限(不含)", "Up to (excluded)", "money"),
+    "next_threshold": ("下一档门槛", "Next threshold", "money"),
+    "next_rate": ("下一档返点率", "Next rate", "number"),
+    "distance": ("距下一档", "Distance to next", "money"),
 }
 
 

@@ -33,6 +33,7 @@ from services.http.resources import (
     api_keys,
     credit,
     dealers,
+    finance,
     orders,
     periods,
     policy,
@@ -142,7 +143,7 @@ def create_app(
 def _resources() -> list[Blueprint]:
     return [
         dealers.blp, price_list.blp, policy.blp, orders.blp, credit.blp, spare_parts.blp, periods.blp,
-        slips.blp, reports.blp, api_keys.blp,
+        slips.blp, reports.blp, finance.blp, api_keys.blp,
     ]
 
 

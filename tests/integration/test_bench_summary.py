@@ -58,3 +58,9 @@ def test_the_statement_counter_counts_what_the_server_is_sent(pg_url: str) -> No
                 conn.execute("SELECT 4")
             after = counter.counts()[0]
     assert after - before == 4
+
+
+def test_only_names_a_module_by_itself_or_by_a_figure_it_gives() -> None:
+    assert summary.modules_named("import_orders") == ["import"]
+    assert summary.modules_named("http,http_p99_ms,replay") == ["http", "replay"]
+    assert summary.modules_named("nowhere") == ["nowhere"]

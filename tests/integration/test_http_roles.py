@@ -87,6 +87,15 @@ MATRIX = [
     Route("DELETE", "/api-keys/0000000000000000", "admin"),
     Route("GET", "/api-keys", "admin", extension=True),
     Route("GET", "/reports/statistics?period=2026-01", "manager auditor finance", extension=True),
+    # Finance's printed tables (docs/exports.md).
+    Route("GET", "/reports/rebate-confirmations?period=2026-01", "finance manager auditor",
+          OWN_LIST, extension=True),
+    Route("GET", "/reports/sales-performance?period=2026-01", "manager auditor finance",
+          extension=True),
+    Route("GET", "/reports/salesperson-performance?period=2026-01", "manager auditor finance",
+          extension=True),
+    Route("GET", "/reports/quarterly-rebates?period=2026-01", "finance manager auditor",
+          extension=True),
 ]
 PROBE = {"probe": "an unknown field: an allowed caller gets 422 and nothing is written"}
 

@@ -176,3 +176,16 @@ def test_k2_a_month_past_plain_quota_but_short_of_the_carried_target_makes_no_ca
     days = [(date(2026, 4, 8), Decimal(420_000)), (date(2026, 4, 25), Decimal(156_000))]
     assert performance.reached_on(days, Q) == (date(2026, 4, 8), Decimal(420_000))
     assert performance.crossing("wang", "east", days, Q + Q) is None  # 576,000 < 750,000
+
+
+def test_k5_a_dealers_target_counts_the_agreed_amount_for_the_months_its_agreement_covers() -> None:
+    amount, quarter = Decimal("10000"), [APR, MAY, JUN]
+    assert performance.agreed_target(amount, APR, 12, None, quarter) == Decimal("30000.00")
+    # D3: the agreement starts with the first order's month; before it nothing is asked.
+    assert performance.agreed_target(amount, MAY, 12, None, quarter) == Decimal("20000.00")
+    # The term ends after two months; a termination in May (D7) still counts May.
+    assert performance.agreed_target(amount, MAR, 2, None, quarter) == Decimal("10000.00")
+    assert performance.agreed_target(amount, APR, 12, date(2026, 5, 20), quarter) == Decimal(
+        "20000.00")
+    assert performance.agreed_target(amount, JUN.next(), 12, None, quarter) is None
+    assert performance.agreed_target(None, APR, 12, None, quarter) is None  # no agreement (END)
