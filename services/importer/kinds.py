@@ -236,13 +236,13 @@ def import_return(ledger: StagedLedger, unit: Unit, dealer_id: str) -> str:
     }, RETURNS, {"lines": "sku"}, "returned_on")
     order = _order(ledger, unit, dealer_id, RETURNS)
     asked: Counter[str] = Counter()
-    for line in body["lines"]:
-        asked[line["sku"]] += line["qty"]
+    for line in body["lines"]:  # RequestedLines, as the API's schema reads them
+        asked[line.sku] += line.qty
     for earlier in order.returns:
         if earlier["returned_on"] == body["returned_on"]:
             recorded: Counter[str] = Counter()
-            for line in earlier["lines"]:
-                recorded[line["sku"]] += line["qty"]
+            for line in earlier["lines"]:  # the ReturnLines Order.Returned recorded
+                recorded[line.sku] += line.qty
             if recorded == asked:
                 return PRESENT
             raise Rejected("O3", INVALID, [Problem(None, "returned_on", (

@@ -86,7 +86,7 @@ def test_o1_a_clean_import_places_multi_line_orders_and_a_rerun_adds_nothing(
     assert out.err.count("\n") == 1 and "3/3 rows" in out.err  # not a terminal: one final line
     a1 = store.app.find_order(store.alpha, "A-1")
     assert a1 is not None and a1.status == OrderStatus.CONFIRMED
-    assert [(x["sku"], x["qty"], x["unit_price"]) for x in a1.lines] == [
+    assert [(x.sku, x.qty, x.unit_price) for x in a1.lines] == [
         ("ROUTER", 2, Decimal("700.00")), ("SWITCH", 4, Decimal("200.00"))]
     assert a1.total == Decimal("2200.00")
     assert store.app.get_dealer(store.beta).status.value == "active"  # D3: its first order
