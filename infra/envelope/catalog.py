@@ -16,6 +16,7 @@ from eventsourcing.domain import Aggregate
 from marshmallow import Schema, fields
 
 from infra.envelope.base import BASE_FIELDS, TYPE_PREFIX, EnvelopeError
+from infra.envelope.fast import NotCompiled, Reader, compile_schema
 from infra.envelope.fields import field_for
 from infra.envelope.lines import NESTED
 
@@ -39,6 +40,8 @@ class EventType:
     aggregate_class: type[Aggregate]
     data: Schema
     created: bool
+    # The data schema compiled into plain checks (infra/envelope/fast.py); None: marshmallow only.
+    reader: Reader | None = None
 
     @property
     def qualname(self) -> str:
@@ -60,6 +63,13 @@ def _data_schema(event_class: type, nested: Mapping[tuple[str, str], tuple[type[
         else:
             declared[f.name] = field_for(hints[f.name], where)
     return Schema.from_dict(declared, name=f"{_short(event_class)}Data")()
+
+
+def _compiled(data: Schema) -> Reader | None:
+    try:
+        return compile_schema(data)
+    except NotCompiled:
+        return None
 
 
 class EventCatalog:
@@ -87,8 +97,9 @@ class EventCatalog:
                 # event: Order.Placed v2 stores typed lines and writes the same data as v1.
                 version = getattr(attr, "wire_version", 1)
                 name = f"{TYPE_PREFIX}.{_snake(aggregate.__name__)}.{attr.__name__}.v{version}"
-                entry = EventType(name, attr, aggregate, _data_schema(attr, nested),
-                                  issubclass(attr, Aggregate.Created))
+                data = _data_schema(attr, nested)
+                entry = EventType(name, attr, aggregate, data, issubclass(attr, Aggregate.Created),
+                                  _compiled(data))
                 self._by_class[attr] = entry
                 self._by_name[name] = entry
 

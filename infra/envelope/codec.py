@@ -17,6 +17,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from domain.lines import VALUE_TYPES
 from infra.envelope.base import BASE_FIELDS, DATACONTENTTYPE, SOURCE, SPECVERSION, EnvelopeError, event_id
 from infra.envelope.catalog import EventCatalog, EventType
+from infra.envelope.fast import Reader, Unsure, read_envelope
 from infra.envelope.fields import StrictString
 
 
@@ -179,12 +180,9 @@ class Codec:
         if not isinstance(doc, dict):
             raise EnvelopeError("not a JSON object")
         try:
-            loaded = self.schema.load(doc)
-        except ValidationError as e:
-            errors = e.normalized_messages()
-            fields_named = ", ".join(sorted(str(k) for k in errors)) if isinstance(
-                errors, dict) else "?"
-            raise EnvelopeError(f"fails the envelope schema ({fields_named})", errors) from None
+            loaded = read_envelope(doc, self._reader)  # plain checks, as the schema's
+        except Unsure:
+            loaded = self._load(doc)
         entry = self.catalog.named(loaded["type"])
         assert entry is not None
         return Envelope(
@@ -199,6 +197,21 @@ class Codec:
             partitionkey=loaded["partitionkey"],
             data=loaded["data"],
         )
+
+
+    def _reader(self, name: str) -> Reader | None:
+        entry = self.catalog.named(name)
+        return None if entry is None else entry.reader
+
+    def _load(self, doc: dict[str, Any]) -> dict[str, Any]:
+        try:
+            loaded: dict[str, Any] = self.schema.load(doc)
+        except ValidationError as e:
+            errors = e.normalized_messages()
+            fields_named = ", ".join(sorted(str(k) for k in errors)) if isinstance(
+                errors, dict) else "?"
+            raise EnvelopeError(f"fails the envelope schema ({fields_named})", errors) from None
+        return loaded
 
 
 class _NotPlain(Exception):

@@ -113,4 +113,14 @@ def value_schema(cls: type) -> type[Schema]:
         return cls(**data)
 
     declared["load_value"] = post_load(load)
-    return type(f"{cls.__name__}Schema", (Schema,), declared)
+    schema: type[Schema] = type(f"{cls.__name__}Schema", (Schema,), declared)
+    _VALUE_SCHEMAS[schema] = cls
+    return schema
+
+
+_VALUE_SCHEMAS: dict[type, type] = {}
+
+
+def value_class(schema: type) -> type | None:
+    """The typed value a schema of `value_schema` loads, or None for any other schema."""
+    return _VALUE_SCHEMAS.get(schema)
