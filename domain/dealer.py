@@ -168,8 +168,8 @@ class Dealer(Aggregate):
                 "D2", f"a forecast covers at least {min_months} months", field="months"
             )
         ordered = sorted(m for m, _ in months)
-        if len(set(ordered)) != len(ordered):
-            raise InvalidInputError("months: a month appears twice", field="months")
+        if len(set(ordered)) != len(ordered):  # D2: one amount per month of the forecast
+            raise RuleViolationError("D2", "months: a month appears twice", field="months")
         if any(b != a.next() for a, b in pairwise(ordered)):
             raise RuleViolationError("D2", "forecast months must be consecutive", field="months")
         assert self.draft_signed_on is not None

@@ -63,9 +63,9 @@ def price_lines(
                 f"from {version.effective_from}",
                 field=f"lines[{index}].sku",
             )
-        if sku in seen:
-            raise InvalidInputError(
-                f"lines[{index}].sku: {sku} appears twice; merge the lines",
+        if sku in seen:  # O1: a line per SKU
+            raise RuleViolationError(
+                "O1", f"lines[{index}].sku: {sku} appears twice; merge the lines",
                 field=f"lines[{index}].sku",
             )
         seen.add(sku)
@@ -355,9 +355,10 @@ class Order(Aggregate):
         for index, raw in enumerate(lines):
             line = RequestedLine.parse(raw, index, price=False)
             sku, qty = line.sku, line.qty
-            if sku not in by_sku:
-                raise InvalidInputError(
-                    f"lines[{index}].sku: {sku} is not on this order", field=f"lines[{index}].sku"
+            if sku not in by_sku:  # O3: returns are of the order's delivered lines
+                raise RuleViolationError(
+                    "O3", f"lines[{index}].sku: {sku} is not on this order",
+                    field=f"lines[{index}].sku",
                 )
             asked[sku] = asked.get(sku, 0) + qty
             left = by_sku[sku].qty - self.returned_qty.get(sku, 0)

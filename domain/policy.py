@@ -277,7 +277,9 @@ def _brackets(t: Terms) -> dict[Tier, tuple[Bracket, ...]]:
         )
         thresholds = [b.threshold for b in parsed]
         if thresholds != sorted(set(thresholds)):
-            raise InvalidInputError(f"policy: {where} thresholds must rise strictly", field=where)
+            # R3's steps, one after the other: a rule on the table, not on any one field.
+            raise RuleViolationError("R3", f"policy: {where} thresholds must rise strictly",
+                                     field=where)
         quarterly[tier] = parsed
     return quarterly
 

@@ -3,6 +3,7 @@ an older recorded version read as it was published."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -83,9 +84,8 @@ class Terms:
     def code(self, path: str) -> str:
         """An account code: 1 to 20 digits, dots or dashes."""
         value = self.get(path)
-        if not isinstance(value, str) or not 0 < len(value) <= 20 or not all(
-            ch.isdigit() or ch in ".-" for ch in value
-        ):
+        # ASCII digits: str.isdigit() would also take superscripts and other scripts' digits.
+        if not isinstance(value, str) or not re.fullmatch(r"[0-9.-]{1,20}", value):
             raise InvalidInputError(f"policy: {path} must be an account code (digits, . or -)", field=path)
         return value
 

@@ -60,8 +60,10 @@ def price_items(
         sku = str(item["sku"]).strip()
         if not sku:
             raise InvalidInputError(f"items[{index}].sku: must not be empty", field="items")
-        if sku in seen:
-            raise InvalidInputError(f"items[{index}].sku: {sku} appears twice", field="items")
+        if sku in seen:  # P1: one list price and one floor per SKU in a version
+            raise RuleViolationError(
+                "P1", f"items[{index}].sku: {sku} appears twice", field=f"items[{index}].sku"
+            )
         seen.add(sku)
         if item["list_price"] > max_list_price:
             where = f"items[{index}].list_price"

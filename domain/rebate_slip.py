@@ -11,7 +11,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import InvalidInputError, RuleViolationError
+from domain.errors import InvalidInputError, NotFoundError, RuleViolationError
 from domain.ids import named_id
 from domain.lines import DisputedLine, upcast_lines
 from domain.values import money
@@ -103,8 +103,8 @@ class RebateSlip(Aggregate):
                     f"lines[{index}].line: a line number of the slip", field="lines"
                 ) from None
             reason = str(item.get("reason") or "").strip()
-            if number not in numbers:
-                raise InvalidInputError(f"lines[{index}].line: the slip has no line {number}", field="lines")
+            if number not in numbers:  # an unknown id, like an unknown slip
+                raise NotFoundError(f"lines[{index}].line: the slip has no line {number}")
             if not reason:
                 raise InvalidInputError(f"lines[{index}].reason: give a reason", field="lines")
             if number in already or any(i.line == number for i in items):
@@ -146,8 +146,8 @@ class RebateSlip(Aggregate):
     ) -> None:
         """Accept with a correcting amount booked in the open `period`, or reject with a reason."""
         found = next((d for d in self.disputes if d["dispute"] == dispute), None)
-        if found is None:
-            raise InvalidInputError(f"dispute: slip {self.id} has no dispute {dispute}", field="dispute")
+        if found is None:  # an unknown id, like an unknown slip
+            raise NotFoundError(f"dispute: slip {self.id} has no dispute {dispute}")
         if found["resolution"] is not None:
             raise RuleViolationError("R6", f"dispute {dispute} is already resolved", field="dispute")
         if resolved_on < found["disputed_on"]:

@@ -61,9 +61,9 @@ class Payment(StrEnum):
     CREDIT = "credit"
 
 
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
-_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+_QUARTER = re.compile(r"([0-9]{4})-Q([1-4])")
+_WEEK = re.compile(r"([0-9]{4})-W([0-9]{2})")
 
 
 @dataclass(frozen=True, order=True)
@@ -73,7 +73,7 @@ class Month:
 
     @classmethod
     def parse(cls, text: str, field: str = "month") -> Month:
-        m = _MONTH.match(text or "")
+        m = _MONTH.fullmatch(text or "")
         if not m or not 1 <= int(m.group(2)) <= 12:
             raise InvalidInputError(f"{field}: {text!r} is not a month YYYY-MM", field=field)
         return cls(int(m.group(1)), int(m.group(2)))
@@ -118,7 +118,7 @@ class Quarter:
 
     @classmethod
     def parse(cls, text: str, field: str = "quarter") -> Quarter:
-        m = _QUARTER.match(text or "")
+        m = _QUARTER.fullmatch(text or "")
         if not m:
             raise InvalidInputError(f"{field}: {text!r} is not a quarter YYYY-Qn", field=field)
         return cls(int(m.group(1)), int(m.group(2)))
@@ -153,7 +153,7 @@ class Week:
 
     @classmethod
     def parse(cls, text: str, field: str = "week") -> Week:
-        m = _WEEK.match(text or "")
+        m = _WEEK.fullmatch(text or "")
         if not m:
             raise InvalidInputError(f"{field}: {text!r} is not an ISO week YYYY-Www", field=field)
         try:
@@ -181,8 +181,8 @@ class Week:
 
 def parse_period(text: str, field: str = "period") -> Month | Quarter:
     """A period is a month YYYY-MM or a quarter YYYY-Qn."""
-    if _QUARTER.match(text or ""):
+    if _QUARTER.fullmatch(text or ""):
         return Quarter.parse(text, field)
-    if _MONTH.match(text or ""):
+    if _MONTH.fullmatch(text or ""):
         return Month.parse(text, field)
     raise InvalidInputError(f"{field}: {text!r} is neither YYYY-MM nor YYYY-Qn", field=field)

@@ -18,6 +18,20 @@ from marshmallow import Schema, ValidationError, fields, post_load
 from domain.lines import VALUE_TYPES
 from infra.envelope.base import MissingSchemaError
 
+# Money as a request writes it (the HTTP edge and the policy terms a new version states): ASCII
+# digits ([0-9], not \d, which also takes full-width and Arabic-Indic digits), at most twelve
+# before the point (domain.limits.MAX_MONEY) and two after it.
+MONEY_IN = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
+SIGNED_MONEY_IN = r"^-?[0-9]{1,12}(\.[0-9]{1,2})?$"
+# MONEY_IN above zero, without lookahead (which not every pattern engine has): the first digit
+# that is not 0 comes after k zeros of the twelve places, or else the cents are not all zero.
+POSITIVE_MONEY_IN = (
+    "^(("
+    + "|".join(("0" * k) + "[1-9]" + (f"[0-9]{{0,{11 - k}}}" if k < 11 else "") for k in range(12))
+    + r")(\.[0-9]{1,2})?|0{1,12}\.(0[1-9]|[1-9][0-9]?))$"
+)
+NONZERO_MONEY_IN = "^-?" + POSITIVE_MONEY_IN[1:]  # SIGNED_MONEY_IN but 0
+
 
 class Money(fields.Decimal):
     """A decimal string, never a JSON number (floats would lose cents)."""
@@ -56,13 +70,24 @@ def required_string() -> fields.Field:
     return StrictString(required=True)
 
 
+DECIMAL_TEXT = r"^-?[0-9]+(\.[0-9]+)?$"
+
+
 class DecimalText(StrictString):
-    """A decimal kept as its text (the policy's canonical form): "0.020" stays "0.020"."""
+    """A decimal kept as its text (the policy's canonical form): "0.020" stays "0.020". `pattern`
+    narrows it (a rate from 0 to 1, an amount), and is what the OpenAPI document states."""
+
+    def __init__(self, *, pattern: str = DECIMAL_TEXT, explained: str = "a decimal string",
+                 **kwargs: Any) -> None:
+        self.pattern = re.compile(pattern)
+        self.explained = explained
+        metadata = {"pattern": pattern, **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         text = super()._deserialize(value, attr, data, **kwargs)
-        if not re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", text):
-            raise ValidationError("Not a decimal string.")
+        if not self.pattern.fullmatch(text):
+            raise ValidationError(f"Not {self.explained}.")
         return text
 
 

@@ -29,6 +29,7 @@ from services.http.auth import authenticate, public
 from services.http.bodies import check_body
 from services.http.context import Channel, channel
 from services.http.keys import KeyStore
+from services.http.openapi import SchemaConstraints
 from services.http.resources import (
     api_keys,
     credit,
@@ -56,8 +57,11 @@ string (`"12000.00"`), dates are `YYYY-MM-DD`, months `YYYY-MM`, quarters `YYYY-
 not allowed or another dealer's data, 404 unknown id, 422 a request that fails its schema (field
 by field), 409 a business rule refuses (`rule` names the RULES.md id), 503 a read of the read
 model while it is stopped at an event it cannot apply (`read_model` names the position and the
-reason; `/healthz` says so too). A refused request writes nothing; a command whose events are
-stored is answered from the write side, whatever the read model does."""
+reason; `/healthz` says so too). A request this document admits is not answered 422: what a
+schema cannot state (the order of a table's rows, a SKU or month named twice, a return of what
+the order does not hold) is 409 with its rule, a slip line or dispute that does not exist 404.
+A refused request writes nothing; a command whose events are stored is answered from the write
+side, whatever the read model does."""
 
 
 class JSONProvider(DefaultJSONProvider):
@@ -128,7 +132,7 @@ def create_app(
     app.after_request(_finish)
     app.teardown_request(idempotency.teardown)
 
-    api = ChannelApi(app)
+    api = ChannelApi(app, spec_kwargs={"extra_plugins": [SchemaConstraints()]})
     errors.register(app)  # the domain's errors, a stopped read model, anything unexpected
     # Money is a decimal string, never a JSON number (HTTP's amounts and rates are kinds of it).
     api.register_field(Money, "string", None)

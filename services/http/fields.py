@@ -9,19 +9,19 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import ValidationError, fields
+from marshmallow import ValidationError, fields, validate
 from marshmallow.types import ErrorMessages
 
 from domain.errors import InvalidInputError
 from domain.limits import FIRST_DAY, LAST_DAY
 from domain.values import Month, Week, money, parse_period
 from infra.envelope import Money
+from infra.envelope.fields import MONEY_IN, POSITIVE_MONEY_IN, SIGNED_MONEY_IN
 
 # ASCII digits only ([0-9], not \d: Python's \d also takes full-width and Arabic-Indic digits,
-# which the OpenAPI document's ECMA patterns do not).
-MONEY_IN = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
+# which the OpenAPI document's ECMA patterns do not). Money in requests: MONEY_IN and its kinds
+# (infra.envelope's, which the policy terms use too).
 MONEY_OUT = r"^-?[0-9]+\.[0-9]{2}$"
-SIGNED_MONEY_IN = r"^-?[0-9]{1,12}(\.[0-9]{1,2})?$"
 DECIMAL_OUT = r"^-?[0-9]+(\.[0-9]+)?$"
 YEAR = r"(19|2[0-9])[0-9]{2}"  # 1900-2999 (domain.limits)
 MONTH = rf"^{YEAR}-(0[1-9]|1[0-2])$"
@@ -35,7 +35,12 @@ PERIOD = rf"^{YEAR}-((0[1-9]|1[0-2])|Q[1-4])$"
 _LONG_YEARS = "|".join(str(y) for y in range(1900, 3000) if date(y, 12, 28).isocalendar()[1] == 53)
 WEEK = rf"^({YEAR}-W(0[1-9]|[1-4][0-9]|5[0-2])|({_LONG_YEARS})-W53)$"
 # Text a person typed holds no control character but tab, newline and carriage return.
-NO_CONTROL = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]*$"
+_CONTROLS = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f"
+NO_CONTROL = f"^[^{_CONTROLS}]*$"
+# The blanks Python's str.strip() takes off that NO_CONTROL lets through (str.isspace(), named one
+# by one: a pattern's \s is another set); a text that must be given holds something else too.
+BLANKS = "\\t\\n\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+FILLED = f"^[^{_CONTROLS}]*[^{_CONTROLS}{BLANKS}][^{_CONTROLS}]*$"
 
 
 class Amount(Money):
@@ -57,18 +62,17 @@ class MoneyIn(Amount):
 
     default_error_messages = {"not_text": 'give money as a decimal string, e.g. "12000.00"'}
 
-    def __init__(self, *, signed: bool = False, **kwargs: Any) -> None:
-        self.pattern = re.compile(SIGNED_MONEY_IN if signed else MONEY_IN)
+    def __init__(self, *, signed: bool = False, positive: bool = False, **kwargs: Any) -> None:
+        pattern = SIGNED_MONEY_IN if signed else POSITIVE_MONEY_IN if positive else MONEY_IN
+        self.pattern = re.compile(pattern)
+        self.kind = ("" if signed else " greater than 0" if positive else " (and not negative)")
         metadata = kwargs.pop("metadata", {})
-        super().__init__(metadata={"pattern": self.pattern.pattern, **metadata}, **kwargs)
+        super().__init__(metadata={"pattern": pattern, **metadata}, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
         # The text is checked before it becomes a Decimal, which would accept "1e5" or " 12".
-        if isinstance(value, str) and not self.pattern.match(value):
-            raise ValidationError(
-                f"{value!r} is not an amount with at most two decimals"
-                + ("" if self.pattern.pattern.startswith("^-") else " (and not negative)")
-            )
+        if isinstance(value, str) and not self.pattern.fullmatch(value):
+            raise ValidationError(f"{value!r} is not an amount with at most two decimals{self.kind}")
         found: Decimal = super()._deserialize(value, attr, data, **kwargs)
         return found
 
@@ -89,7 +93,7 @@ class BusinessDate(fields.Date):
         super().__init__(metadata={"pattern": DATE, "example": "2026-07-01", **metadata}, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
-        if isinstance(value, str) and not re.match(DATE, value):
+        if isinstance(value, str) and not re.fullmatch(DATE, value):
             raise ValidationError(f"{value!r} is not a date YYYY-MM-DD from {FIRST_DAY} to "
                                   f"{LAST_DAY}")
         day = super()._deserialize(value, attr, data, **kwargs)
@@ -111,7 +115,7 @@ class _Text(fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
-        if not re.match(self.regex, text):
+        if not re.fullmatch(self.regex, text):
             raise ValidationError(f"{text!r} is not {self.metadata.get('description', 'valid')}")
         try:
             return self.parse(text)
@@ -177,11 +181,18 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 class Text(fields.String):
     """Text a person typed: no control characters (a NUL cannot be stored in a PostgreSQL text
-    column, so it would stall the projections) and valid Unicode, trimmed of outer blanks."""
+    column, so it would stall the projections) and valid Unicode, trimmed of outer blanks. Its
+    length bounds are the text's as sent (the document's minLength and maxLength); a text that
+    must be given (a length of at least 1) must not be blank either (the FILLED pattern)."""
 
     def __init__(self, **kwargs: Any) -> None:
         metadata = kwargs.pop("metadata", {})
-        super().__init__(metadata={"pattern": NO_CONTROL, **metadata}, **kwargs)
+        given = kwargs.get("validate")
+        checks = [] if given is None else [given] if callable(given) else list(given)
+        self.lengths = [v for v in checks if isinstance(v, validate.Length)]
+        self.filled = any((v.min or 0) >= 1 for v in self.lengths)
+        pattern = FILLED if self.filled else NO_CONTROL
+        super().__init__(metadata={"pattern": pattern, **metadata}, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
@@ -191,4 +202,9 @@ class Text(fields.String):
             text.encode("utf-8")
         except UnicodeEncodeError:
             raise ValidationError("is not valid Unicode text") from None
+        for length in self.lengths:
+            length(text)
+        if self.filled and not text.strip():
+            raise ValidationError("must not be blank")
         return text.strip()
+

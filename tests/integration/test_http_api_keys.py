@@ -54,7 +54,7 @@ def test_an_admin_issues_a_key_shown_once_that_works_until_revoked(http: Http) -
 def test_a_dealer_key_names_an_existing_dealer(http: Http) -> None:
     http.refused(422, "POST", "/api-keys", role="admin", json={"role": "dealer"},
                  field="dealer_id")
-    http.refused(422, "POST", "/api-keys", role="admin", field="dealer_id",
+    http.refused(404, "POST", "/api-keys", role="admin",  # an unknown id
                  json={"role": "dealer", "dealer_id": "00000000-0000-0000-0000-000000000004"})
     http.refused(422, "POST", "/api-keys", role="admin", json={"role": "root"}, field="role")
     dealer_id = register(http)

@@ -55,7 +55,7 @@ def test_o1_a_policy_version_states_every_bound_within_its_ceiling(http: Http) -
                  json={"id": "2026.8", "effective_from": "2026-08-01", "terms": terms})
     terms = POLICY.versions[0].terms()
     terms["orders"]["max_qty"] = MAX_QTY + 1
-    http.refused(422, "PUT", "/policy", role="manager", field="orders.max_qty",
+    http.refused(422, "PUT", "/policy", role="manager", field="terms.orders.max_qty",
                  json={"id": "2026.8", "effective_from": "2026-08-01", "terms": terms})
 
 

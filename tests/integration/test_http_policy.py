@@ -66,11 +66,16 @@ def test_r4_a_malformed_version_is_422_naming_the_field(http: Http) -> None:
     broken = version()
     broken["terms"]["quarterly_rebate"]["A"][0]["rate"] = 0.02  # a float, not a decimal string
     body = http.refused(422, "PUT", "/policy", role="manager", json=broken)
-    assert list(body["errors"]) == ["terms.quarterly_rebate.A.value.0.rate"]
+    assert list(body["errors"]) == ["terms.quarterly_rebate.A.0.rate"]
     missing = version()
     del missing["terms"]["orders"]
     http.refused(422, "PUT", "/policy", role="manager", json=missing, field="terms.orders")
+
+
+def test_r3_brackets_whose_thresholds_do_not_rise_are_409(http: Http) -> None:
+    """A table the schema cannot judge (its order is across items): the rule refuses it."""
     falling = version()
     falling["terms"]["quarterly_rebate"]["A"].reverse()  # thresholds must rise (R3)
-    body = http.refused(422, "PUT", "/policy", role="manager", json=falling)
+    body = http.refused(409, "PUT", "/policy", role="manager", rule="R3", json=falling,
+                        field="quarterly_rebate.A")
     assert "quarterly_rebate.A" in body["message"]

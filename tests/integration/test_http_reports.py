@@ -91,7 +91,7 @@ def test_r6_a_dispute_is_resolved_by_finance_with_a_correction(
     slip = http.ok("GET", "/rebate-slips", role="finance", query={"dealer_id": small})["slips"][0]
     path = f"/rebate-slips/{slip['slip_id']}"
     http.refused(422, "POST", f"{path}/disputes", key=key, json={"lines": []}, field="lines")
-    http.refused(422, "POST", f"{path}/disputes", key=key, field="lines",
+    http.refused(404, "POST", f"{path}/disputes", key=key,  # an unknown line, as an unknown id
                  json={"lines": [{"line": 99, "reason": "no such line"}]})
     disputed = http.ok("POST", f"{path}/disputes", key=key,
                        json={"lines": [{"line": 1, "reason": "we reached the amount"}],
@@ -121,7 +121,7 @@ def test_r6_finance_rejects_a_dispute_with_a_reason_and_the_dealer_may_then_conf
             json={"lines": [{"line": 1, "reason": "too low"}], "disputed_on": "2026-02-03"})
     http.refused(422, "POST", f"{path}/resolutions", role="finance", field="note",
                  json={"dispute": 1, "accept": False, "resolved_on": "2026-02-04"})
-    http.refused(422, "POST", f"{path}/resolutions", role="finance", field="dispute",
+    http.refused(404, "POST", f"{path}/resolutions", role="finance",  # an unknown dispute
                  json={"dispute": 2, "accept": False, "note": "no such dispute"})
     rejected = http.ok("POST", f"{path}/resolutions", role="finance",
                        json={"dispute": 1, "accept": False, "note": "figures are right",

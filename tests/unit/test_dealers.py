@@ -407,7 +407,7 @@ def test_d2_industry_customers_submit_no_forecast_and_sign_no_formal_agreement(
 def test_d2_a_forecast_naming_a_month_twice_is_refused(app: ChannelLedger) -> None:
     dealer_id = onboard(app, "draft")
     months = [("2026-01", "1"), ("2026-02", "1"), ("2026-02", "2"), ("2026-03", "1")]
-    error = refused(app, None, app.submit_forecast, dealer_id, months, error=InvalidInputError)
+    error = refused(app, "D2", app.submit_forecast, dealer_id, months)
     assert error.field == "months"
 
 

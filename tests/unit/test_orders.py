@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from domain.errors import InvalidInputError, NotFoundError
+from domain.errors import InvalidInputError, NotFoundError, RuleViolationError
 from domain.order import OrderStatus
 from services.application import ChannelLedger
 from tests.builders import (
@@ -115,7 +115,6 @@ def test_o1_client_refs_are_unique_per_dealer_not_globally(
         ([{"sku": "ROUTER", "qty": 1, "unit_price": "cheap"}], "lines[0].unit_price"),
         ([{"sku": "ROUTER", "qty": 1, "unit_price": 699.5}], "lines[0].unit_price"),
         ([{"sku": "ROUTER", "qty": 1, "unit_price": "0"}], "lines[0].unit_price"),
-        ([line("ROUTER"), line("ROUTER")], "lines[1].sku"),
     ],
 )
 def test_o1_unreadable_lines_are_refused_naming_the_line(
@@ -124,6 +123,12 @@ def test_o1_unreadable_lines_are_refused_naming_the_line(
     error = refused(app, None, app.place_order, dealer, "po-x", JAN, "east", "prepaid", lines,
                     error=InvalidInputError)
     assert error.field == fragment and fragment in error.message
+
+
+def test_o1_a_sku_on_two_lines_is_refused_naming_the_second(app: ChannelLedger, dealer: str) -> None:
+    error = refused(app, "O1", app.place_order, dealer, "po-x", JAN, "east", "prepaid",
+                    [line("ROUTER"), line("ROUTER")])
+    assert error.field == "lines[1].sku" and "merge the lines" in error.message
 
 
 @pytest.mark.parametrize(
@@ -283,7 +288,7 @@ def test_o3_a_return_before_delivery_is_refused(app: ChannelLedger, dealer: str)
     ("lines", "error_type", "rule"),
     [
         ([], InvalidInputError, None),
-        ([{"sku": "SWITCH", "qty": 1}], InvalidInputError, None),
+        ([{"sku": "SWITCH", "qty": 1}], RuleViolationError, "O3"),  # not on the order
         ([{"sku": "ROUTER", "qty": 0}], InvalidInputError, None),
         ([{"sku": "ROUTER", "qty": "one"}], InvalidInputError, None),
     ],

@@ -377,7 +377,7 @@ def test_r6_a_correction_cannot_be_dated_in_a_closed_month(april: tuple[Runtime,
 
 @pytest.mark.parametrize(
     ("lines", "field"),
-    [([], "lines"), ([{"line": 2, "reason": "x"}], "lines"), ([{"line": 1, "reason": ""}], "lines")],
+    [([], "lines"), ([{"line": 1, "reason": ""}], "lines")],
 )
 def test_r6_a_dispute_names_existing_lines_with_reasons_or_writes_nothing(
     april: tuple[Runtime, str], lines: list[dict[str, Any]], field: str
@@ -388,6 +388,19 @@ def test_r6_a_dispute_names_existing_lines_with_reasons_or_writes_nothing(
     with pytest.raises(InvalidInputError) as refused:
         rt.app.dispute_slip(slip_id, lines, D("2026-05-05"))
     assert refused.value.field == field
+    assert rt.app.recorder.max_notification_id() == before
+
+
+def test_r6_a_dispute_of_a_line_the_slip_has_not_is_not_found(
+    april: tuple[Runtime, str],
+) -> None:
+    rt, _ = april
+    slip_id = closed_april(rt)
+    before = rt.app.recorder.max_notification_id()
+    with pytest.raises(NotFoundError, match="no line 2"):
+        rt.app.dispute_slip(slip_id, [{"line": 2, "reason": "x"}], D("2026-05-05"))
+    with pytest.raises(NotFoundError, match="no dispute 1"):
+        rt.app.resolve_dispute(slip_id, 1, False, None, "no such dispute", D("2026-05-06"))
     assert rt.app.recorder.max_notification_id() == before
 
 

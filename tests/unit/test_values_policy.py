@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.errors import InvalidInputError
+from domain.errors import InvalidInputError, RuleViolationError
 from domain.policy import PolicyBook
 from domain.values import (
     CENT,
@@ -259,15 +259,27 @@ def broken_policy(change: Any) -> dict[str, Any]:
         (lambda v: v["credit"].update(multiple="lots"), "credit.multiple"),
         (lambda v: v.update(effective_from="2026-01-01"), "effective_from"),
         (lambda v: v["discounts"].update(B="0.1"), "discounts"),
-        (lambda v: v["quarterly_rebate"]["A"].reverse(), "quarterly_rebate.A"),
-        (lambda v: v["quarterly_rebate"]["SI"].append(dict(v["quarterly_rebate"]["SI"][-1])),
-         "quarterly_rebate.SI"),
+        (lambda v: v["accounts"].update(rebate_expense="6601.0\u00b2"), "accounts.rebate_expense"),
     ],
 )
 def test_a_broken_policy_is_refused_naming_the_setting(change: Any, field: str) -> None:
     with pytest.raises(InvalidInputError) as caught:
         PolicyBook.from_mapping(broken_policy(change))
     assert caught.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda v: v["quarterly_rebate"]["A"].reverse(), "quarterly_rebate.A"),
+        (lambda v: v["quarterly_rebate"]["SI"].append(dict(v["quarterly_rebate"]["SI"][-1])),
+         "quarterly_rebate.SI"),
+    ],
+)
+def test_r3_brackets_whose_thresholds_do_not_rise_are_refused(change: Any, field: str) -> None:
+    with pytest.raises(RuleViolationError) as caught:
+        PolicyBook.from_mapping(broken_policy(change))
+    assert caught.value.rule == "R3" and caught.value.field == field
 
 
 def test_policy_versions_must_start_on_different_days_with_different_ids() -> None:

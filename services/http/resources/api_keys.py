@@ -9,10 +9,11 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 
-from domain.errors import InvalidInputError, NotFoundError
+from domain.errors import NotFoundError
 from services.http.auth import guard
 from services.http.context import channel, ledger
 from services.http.keys import Role
+from services.http.openapi import links
 from services.http.pages import PagedBlueprint, page_of, paginated
 from services.http.schemas import api_keys as s
 
@@ -24,6 +25,8 @@ class ApiKeys(MethodView):
     @guard(Role.ADMIN)
     @blp.arguments(s.ApiKeyCreateSchema)
     @blp.response(201, s.ApiKeyCreatedSchema)
+    @blp.doc(responses={201: {"links": links("key_id", "$response.body#/id",
+                                             "DELETE /api-keys/{key_id}")}})
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Issue a key for a role; a dealer key names its dealer, a sales key may name its
         salesperson
@@ -34,10 +37,8 @@ class ApiKeys(MethodView):
         if dealer_id is not None:
             try:
                 dealer_id = str(ledger().get_dealer(dealer_id).id)
-            except NotFoundError:
-                raise InvalidInputError(
-                    f"dealer_id: no dealer {dealer_id}", field="dealer_id"
-                ) from None
+            except NotFoundError:  # an unknown id: 404, as everywhere
+                raise NotFoundError(f"dealer_id: no dealer {dealer_id}") from None
         key, record = channel().keys.create(
             body["role"], dealer_id, body["salesperson"], body["label"]
         )

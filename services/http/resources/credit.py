@@ -32,7 +32,7 @@ class CreditLineById(MethodView):
 
 @blp.route("/<uuid:dealer_id>/evaluation", methods=["POST"])
 @guard(Role.MANAGER)
-@blp.arguments(s.EvaluationSchema)
+@blp.arguments(s.EvaluationSchema, required=False)
 @blp.response(200, s.EvaluationResultSchema)
 def evaluation(body: dict[str, Any], dealer_id: UUID) -> dict[str, Any]:
     """Rate the dealer for credit (C2); a rating opens the line (C3)

@@ -12,6 +12,7 @@ from flask_smorest.pagination import PaginationParameters
 from services.http.auth import guard, path_dealer, scoped_dealer
 from services.http.context import ledger, reports, synced
 from services.http.keys import Role
+from services.http.openapi import links
 from services.http.pages import PagedBlueprint, page_of, paginated
 from services.http.schemas import dealers as s
 from services.http.schemas.spare_parts import PoolSchema
@@ -23,11 +24,23 @@ SALES, MANAGER, AUDITOR, DEALER, FINANCE = (
 )
 
 
+# What a registered dealer goes on to (OpenAPI links from its registration).
+DEALER_OPERATIONS = (
+    "GET /dealers/{dealer_id}", "POST /dealers/{dealer_id}/draft-agreement",
+    "POST /dealers/{dealer_id}/forecasts", "POST /dealers/{dealer_id}/formal-agreement",
+    "POST /dealers/{dealer_id}/tier", "POST /dealers/{dealer_id}/reassignment",
+    "POST /dealers/{dealer_id}/incidents", "POST /dealers/{dealer_id}/termination",
+    "POST /dealers/{dealer_id}/repair-centre", "GET /credit/{dealer_id}",
+    "POST /credit/{dealer_id}/evaluation", "POST /spare-parts/{dealer_id}/draws",
+)
+
+
 @blp.route("")
 class Dealers(MethodView):
     @guard(SALES)
     @blp.arguments(s.DealerCreateSchema)
     @blp.response(201, s.DealerSchema)
+    @blp.doc(responses={201: {"links": links("dealer_id", "$response.body#/id", *DEALER_OPERATIONS)}})
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Register a dealer (D1)"""
         return dealer_view(synced(ledger().register_dealer(**body)))
@@ -58,7 +71,7 @@ class DealerById(MethodView):
 
 @blp.route("/<uuid:dealer_id>/draft-agreement", methods=["POST"])
 @guard(SALES)
-@blp.arguments(s.DraftAgreementSchema)
+@blp.arguments(s.DraftAgreementSchema, required=False)
 @blp.response(200, s.DealerSchema)
 def draft_agreement(body: dict[str, Any], dealer_id: UUID) -> dict[str, Any]:
     """Sign the draft agreement (D2)"""
@@ -131,7 +144,7 @@ def termination(body: dict[str, Any], dealer_id: UUID) -> dict[str, Any]:
 
 @blp.route("/<uuid:dealer_id>/repair-centre", methods=["POST"])
 @guard(MANAGER)
-@blp.arguments(s.RepairCentreSchema)
+@blp.arguments(s.RepairCentreSchema, required=False)
 @blp.response(201, PoolSchema)
 def repair_centre(body: dict[str, Any], dealer_id: UUID) -> dict[str, Any]:
     """Authorize a tier-A dealer as its region's repair centre (S1); opens its spare-parts pool"""

@@ -12,6 +12,7 @@ from flask_smorest.pagination import PaginationParameters
 from services.http.auth import body_dealer, guard, require_own_dealer, scoped_dealer
 from services.http.context import ledger, reports, synced
 from services.http.keys import Role
+from services.http.openapi import links
 from services.http.pages import PagedBlueprint, page_of, paginated
 from services.http.schemas import orders as s
 from services.http.views import order_view
@@ -26,6 +27,14 @@ def order_owner(kwargs: dict[str, Any]) -> str:
     return ledger().get_order(kwargs["order_id"]).dealer_id
 
 
+# What a placed order goes on to (OpenAPI links from its placement).
+ORDER_LINKS = links(
+    "order_id", "$response.body#/id", "GET /orders/{order_id}",
+    *(f"POST /orders/{{order_id}}/{step}" for step in (
+        "approval", "cancellation", "shipment", "delivery", "payments", "returns")),
+)
+
+
 @blp.route("")
 class Orders(MethodView):
     @guard(DEALER, SALES, own=body_dealer)
@@ -33,6 +42,7 @@ class Orders(MethodView):
     @blp.response(201, s.OrderSchema, description="the order, placed now")
     @blp.alt_response(200, schema=s.OrderSchema, success=True,
                       description="the order already placed with this client_ref (O1)")
+    @blp.doc(responses={status: {"links": ORDER_LINKS} for status in (200, 201)})
     def post(self, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
         """Place an order (O1)
 
@@ -86,7 +96,7 @@ def approval(body: dict[str, Any], order_id: UUID) -> dict[str, Any]:
 
 @blp.route("/<uuid:order_id>/cancellation", methods=["POST"])
 @guard(DEALER, SALES, own=order_owner)
-@blp.arguments(s.CancellationSchema)
+@blp.arguments(s.CancellationSchema, required=False)
 @blp.response(200, s.OrderSchema)
 def cancellation(body: dict[str, Any], order_id: UUID) -> dict[str, Any]:
     """Cancel an order not yet shipped (O3)"""
@@ -96,7 +106,7 @@ def cancellation(body: dict[str, Any], order_id: UUID) -> dict[str, Any]:
 
 @blp.route("/<uuid:order_id>/shipment", methods=["POST"])
 @guard(SALES)
-@blp.arguments(s.ShipmentSchema)
+@blp.arguments(s.ShipmentSchema, required=False)
 @blp.response(200, s.OrderSchema)
 def shipment(body: dict[str, Any], order_id: UUID) -> dict[str, Any]:
     """Ship a confirmed order; a prepaid one once paid in full (O4)"""
@@ -105,7 +115,7 @@ def shipment(body: dict[str, Any], order_id: UUID) -> dict[str, Any]:
 
 @blp.route("/<uuid:order_id>/delivery", methods=["POST"])
 @guard(SALES)
-@blp.arguments(s.DeliverySchema)
+@blp.arguments(s.DeliverySchema, required=False)
 @blp.response(200, s.OrderSchema)
 def delivery(body: dict[str, Any], order_id: UUID) -> dict[str, Any]:
     """Record the delivery (O5: it counts in net sales; C3: credit becomes receivable)"""

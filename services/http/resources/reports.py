@@ -15,6 +15,7 @@ from services.http.context import reports
 from services.http.exports import exportable
 from services.http.fields import PERIOD
 from services.http.keys import Role
+from services.http.openapi import path_text
 from services.http.schemas import reports as s
 
 blp = Blueprint("reports", __name__, url_prefix="/reports", description="Reports (R, S, K)")
@@ -38,14 +39,15 @@ def rebates(query: dict[str, Any]) -> dict[str, Any]:
     return {"entries": reports().rebates(query["period"], dealer_id=scoped_dealer(requested))}
 
 
-@blp.route("/rebates/<uuid:dealer_id>/<string:period>/explanation", methods=["GET"])
+@blp.route("/rebates/<uuid:dealer_id>/<string:period>/explanation", methods=["GET"],
+           parameters=[path_text("period", PERIOD, "a month YYYY-MM or a quarter YYYY-Qn")])
 @guard(FINANCE, MANAGER, AUDITOR, DEALER, own=path_dealer())
 @blp.response(200, s.ExplanationSchema)
 @exportable(blp, "explanation", s.ExplanationSchema)
 def explanation(dealer_id: UUID, period: str) -> dict[str, Any]:
     """Why a dealer's rebates of a period are what they are (R7): entries, threshold, rate, policy
     version, and the deliveries and returns that make the basis"""
-    if not re.match(PERIOD, period):
+    if not re.fullmatch(PERIOD, period):
         raise InvalidInputError(f"period: {period!r} is neither YYYY-MM nor YYYY-Qn", field="period")
     found: dict[str, Any] = reports().rebate_explanation(str(dealer_id), period)
     return found

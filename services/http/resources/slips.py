@@ -14,6 +14,7 @@ from services.http.auth import guard, scoped_dealer
 from services.http.context import ledger, reports, synced
 from services.http.exports import exportable
 from services.http.keys import Role
+from services.http.openapi import links
 from services.http.pages import PagedBlueprint, page_of, paginated
 from services.http.schemas import slips as s
 from services.http.views import slip_view
@@ -72,7 +73,7 @@ class SlipById(MethodView):
 
 @blp.route("/<uuid:slip_id>/confirmation", methods=["POST"])
 @guard(DEALER, own=slip_owner)
-@blp.arguments(s.SlipConfirmationSchema)
+@blp.arguments(s.SlipConfirmationSchema, required=False)
 @blp.response(200, s.SlipSchema)
 def confirmation(body: dict[str, Any], slip_id: UUID) -> dict[str, Any]:
     """The dealer confirms its slip (R6)"""
@@ -84,6 +85,9 @@ def confirmation(body: dict[str, Any], slip_id: UUID) -> dict[str, Any]:
 @guard(DEALER, own=slip_owner)
 @blp.arguments(s.SlipDisputeSchema)
 @blp.response(200, s.SlipSchema)
+@blp.doc(responses={200: {"links": links("slip_id", "$request.path.slip_id",
+                                         "GET /rebate-slips/{slip_id}",
+                                         "POST /rebate-slips/{slip_id}/resolutions")}})
 def disputes(body: dict[str, Any], slip_id: UUID) -> dict[str, Any]:
     """The dealer disputes lines of its slip, each with a reason (R6)"""
     synced(ledger().dispute_slip(str(slip_id), body["lines"], body["disputed_on"]))

@@ -16,7 +16,7 @@ from services.http.schemas.common import NAME_TEXT, NOTE_TEXT, REGIONS_TEXT, ans
 class DealerCreateSchema(Schema):
     name = Text(required=True, validate=NAME_TEXT)
     region = Text(required=True, validate=REGIONS_TEXT)
-    tier = fields.Enum(Tier, by_value=Text, required=True)
+    tier = fields.Enum(Tier, by_value=fields.String, required=True)
     salesperson = Text(required=True, validate=REGIONS_TEXT)
     contact = Text(required=True, validate=validate.Length(min=1, max=500))
     registered_on = when("registration date")
@@ -60,7 +60,7 @@ class DealerSchema(Schema):
 
 class DealerQuerySchema(Schema):
     region = Text(validate=REGIONS_TEXT)
-    tier = fields.Enum(Tier, by_value=Text)
+    tier = fields.Enum(Tier, by_value=fields.String)
 
 
 class DealerRowSchema(Schema):
@@ -94,13 +94,13 @@ class ForecastSchema(Schema):
 
 class FormalAgreementSchema(Schema):
     signed_on = when("signing date")
-    monthly_amount = MoneyIn(required=True)
+    monthly_amount = MoneyIn(required=True, positive=True)
     # The policy's max_term_months (O1) refuses longer terms; this is the ceiling it stays within.
     term_months = Count(required=True, validate=validate.Range(min=1, max=MAX_TERM_MONTHS))
 
 
 class TierChangeSchema(Schema):
-    tier = fields.Enum(Tier, by_value=Text, required=True)
+    tier = fields.Enum(Tier, by_value=fields.String, required=True)
     reason = Text(required=True, validate=validate.Length(min=1, max=2000))
     effective_on = when("date the tier changes")
 

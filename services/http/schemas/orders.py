@@ -23,7 +23,7 @@ class OrderLineInSchema(Schema):
     sku = Text(required=True, validate=validate.Length(min=1, max=64))
     qty = Count(required=True, validate=validate.Range(min=1, max=MAX_QTY))
     unit_price = MoneyIn(
-        load_default=None,
+        load_default=None, positive=True,
         metadata={"description": "asked price; default the dealer's tier price (P3)"},
     )
 
@@ -107,7 +107,7 @@ class OrderSchema(Schema):
 
 class OrderQuerySchema(Schema):
     dealer_id = fields.UUID()
-    status = fields.Enum(OrderStatus, by_value=Text)
+    status = fields.Enum(OrderStatus, by_value=fields.String)
 
 
 class OrderRowSchema(Schema):
@@ -150,7 +150,7 @@ class DeliverySchema(Schema):
 
 class PaymentSchema(Schema):
     paid_on = when("payment date")
-    amount = MoneyIn(required=True)
+    amount = MoneyIn(required=True, positive=True)
 
 
 class ReturnLineInSchema(Schema):

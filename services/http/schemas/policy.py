@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from infra.envelope import PolicyTermsSchema
+from infra.envelope import PolicyTermsSchema, RecordedPolicyTermsSchema
 from services.http.fields import BusinessDate, Text
 from services.http.schemas.common import NOTE_TEXT
 
@@ -25,7 +25,9 @@ class PolicyVersionSchema(Schema):
     number = fields.Integer(metadata={"description": "the publication's number in the log"})
     effective_from = BusinessDate()
     note = fields.String()
-    terms = fields.Nested(PolicyTermsSchema)
+    # As recorded: a version published from a policy file may hold figures that PUT's stated
+    # patterns do not take (more decimals), and it answers them as they are.
+    terms = fields.Nested(RecordedPolicyTermsSchema)
 
 
 class PolicyQuerySchema(Schema):

@@ -11,8 +11,8 @@ from services.http.fields import Amount, BusinessDate, MoneyIn, Text
 class PriceItemInSchema(Schema):
     sku = Text(required=True, validate=validate.Length(min=1, max=64))
     name = Text(load_default="", validate=validate.Length(max=200))
-    list_price = MoneyIn(required=True)
-    floor_price = MoneyIn(required=True)
+    list_price = MoneyIn(required=True, positive=True)
+    floor_price = MoneyIn(required=True, positive=True)
 
 
 class PriceListPublishSchema(Schema):

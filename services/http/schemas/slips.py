@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from marshmallow import Schema, fields, validate
 
 from infra import envelope
 from infra.envelope import StrictBoolean
+from infra.envelope.fields import NONZERO_MONEY_IN
 from services.http.fields import (
+    FILLED,
     YES_OR_NO,
     Amount,
     BusinessDate,
@@ -95,6 +99,16 @@ class SlipDisputeSchema(Schema):
 
 
 class SlipResolutionSchema(Schema):
+    # domain.rebate_slip.RebateSlip.resolve: accepted with a correcting amount that is not zero,
+    # or rejected with a reason.
+    OPENAPI: ClassVar[dict[str, Any]] = {"oneOf": [
+        {"properties": {"accept": {"enum": [True]},
+                        "amount": {"type": "string", "pattern": NONZERO_MONEY_IN}},
+         "required": ["amount"]},
+        {"properties": {"accept": {"enum": [False]}, "note": {"type": "string", "pattern": FILLED}},
+         "required": ["note"]},
+    ]}
+
     dispute = Count(required=True, validate=validate.Range(min=1, max=1000))
     accept = StrictBoolean(required=True, error_messages=YES_OR_NO)
     amount = MoneyIn(

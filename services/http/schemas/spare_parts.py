@@ -29,4 +29,4 @@ class DrawSchema(Schema):
     drawn_on = when("date of the draw")
     part = Text(required=True, validate=validate.Length(min=1, max=200))
     qty = Count(required=True, validate=validate.Range(min=1, max=MAX_QTY))
-    value = MoneyIn(required=True, metadata={"description": "cost value of the parts drawn"})
+    value = MoneyIn(required=True, positive=True, metadata={"description": "cost value of the parts drawn"})
