@@ -43,7 +43,7 @@ from tests.support.postgres import connect
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS, DEALERS, PARTITIONS = 20_000, 60, 6  # the default size
-GOAL = 0.7  # issue 12: relay and consumer at 0.7 of kafka-python's raw rates
+GOAL = ">= 0.7"  # relay and consumer at 0.7 of kafka-python's raw rates
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -32,12 +32,16 @@ COMPARE = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator
 
 
 def met(row: dict[str, Any]) -> bool | None:
-    """Whether the row's ratio meets its goal (">= 0.6"); None when the goal is not of that form."""
+    """Whether the row meets its goal: its ratio (">= 0.6") or, for a goal on the figure itself,
+    its value ("value <= 300"); None when the goal is of neither form."""
     parts = str(row.get("goal", "")).split()
+    key = "ratio"
+    if len(parts) == 3 and parts[0] == "value":
+        key, parts = "value", parts[1:]
     if len(parts) != 2 or parts[0] not in COMPARE:
         return None
     try:
-        return bool(COMPARE[parts[0]](float(row["ratio"]), float(parts[1])))
+        return bool(COMPARE[parts[0]](float(row[key]), float(parts[1])))
     except (TypeError, ValueError):
         return None
 

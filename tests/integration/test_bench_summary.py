@@ -23,6 +23,11 @@ def test_a_ratio_is_held_to_its_goal() -> None:
     assert summary.met({"ratio": 1.0, "goal": "fast"}) is None
 
 
+def test_a_goal_on_the_figure_itself_holds_its_value() -> None:
+    assert summary.met(figure("p95", 132.0, "ms", 3.1, "value <= 300")) is True
+    assert summary.met(figure("p95", 409.0, "ms", 3.1, "value <= 300")) is False
+
+
 def test_absent_modules_and_modules_without_figures_are_named_and_the_rest_run(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
