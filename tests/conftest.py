@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -56,6 +57,15 @@ def pg_url(postgres_server: str) -> Iterator[str]:
     """`postgresql://user@host:port/db?schema=S` for a fresh schema, dropped after the test."""
     with isolated_schema(postgres_server) as url:
         yield url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh store's URL, once on an SQLite file and once on a PostgreSQL schema."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ledger.db'}"
+    url: str = request.getfixturevalue("pg_url")
+    return url
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,8 @@ from marshmallow import Schema
 
 from domain.errors import InvalidInputError
 from services.exports import CSV, XLSX, ZIP, export
+from services.http.auth import guard
+from services.http.keys import Role
 
 JSON = "application/json"
 FORMATS = {"json": JSON, "csv": CSV, "xlsx": XLSX}
@@ -55,6 +57,23 @@ def exportable(
             responses={"200": {"content": {JSON: {"schema": schema}, **FILE_CONTENT}}}
         )(wrapper)
         return documented
+
+    return decorate
+
+
+def report(
+    blp: Blueprint, rule: str, name: str, query: type[Schema], answer: type[Schema], *roles: Role
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A report's GET route: `roles` may read it (`guard`), `query` is its query string, `answer`
+    its JSON answer, also given as CSV, zip or xlsx (`exportable`, tables named `name`)."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        made = exportable(blp, name, answer)(view)
+        made = blp.response(200, answer)(made)
+        made = blp.arguments(query, location="query")(made)
+        made = guard(*roles)(made)
+        routed: Callable[..., Any] = blp.route(rule, methods=["GET"])(made)
+        return routed
 
     return decorate
 

@@ -29,12 +29,10 @@ def degraded(server: Server, bound: float = 60.0) -> Any:
         time.sleep(0.2)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'ledger.db'}"
-    pg: str = request.getfixturevalue("pg_url")
-    return pg
+@pytest.fixture
+def url(database_url: str) -> str:
+    """The store's URL, on SQLite and on PostgreSQL (tests/conftest.py)."""
+    return database_url
 
 
 def test_a_server_starts_on_a_stopped_read_model_takes_commands_and_answers_its_reads_503(

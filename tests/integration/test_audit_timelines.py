@@ -9,7 +9,6 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import eventsourcing.domain
@@ -21,12 +20,10 @@ from tests.builders import fulfil, line, onboard, place, publish_prices
 from tests.integration.audit_helpers import position_of, run_channel
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'ledger.db'}"
-    pg: str = request.getfixturevalue("pg_url")
-    return pg
+@pytest.fixture
+def url(database_url: str) -> str:
+    """The store's URL, on SQLite and on PostgreSQL (tests/conftest.py)."""
+    return database_url
 
 
 class Recorder:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,12 +31,10 @@ from tests.integration.audit_helpers import (
 )
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'ledger.db'}"
-    pg: str = request.getfixturevalue("pg_url")
-    return pg
+@pytest.fixture
+def url(database_url: str) -> str:
+    """The store's URL, on SQLite and on PostgreSQL (tests/conftest.py)."""
+    return database_url
 
 
 @pytest.fixture

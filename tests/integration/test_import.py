@@ -25,14 +25,6 @@ ROOT = Path(__file__).resolve().parents[2]
 ORDERS_HEADER = "dealer_name,client_ref,order_date,ship_to_region,payment,sku,qty,unit_price\n"
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'ledger.db'}"
-    url: str = request.getfixturevalue("pg_url")
-    return url
-
-
 @dataclass
 class Store:
     url: str

@@ -6,21 +6,12 @@ so that its relay resumes where it was."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from infra.persistence import parse_database_url
 from infra.relay import Link, RelayState, open_relay_store, read_relay_state, tracking_name
 from infra.sql import Datastore, open_datastore, transaction
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'ledger.db'}"
-    url: str = request.getfixturevalue("pg_url")
-    return url
 
 
 @pytest.fixture

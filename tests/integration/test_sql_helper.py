@@ -16,11 +16,9 @@ from infra.sql import Db, open_datastore, transaction
 ROWS = [(i, f"sku-{i}", None if i % 3 else f"note\x00{i}") for i in range(1, 1234)]
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def datastore(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Any]:
-    url = (f"sqlite:///{tmp_path / 'db.sqlite'}" if request.param == "sqlite"
-           else request.getfixturevalue("pg_url"))
-    store = open_datastore(parse_database_url(url))
+@pytest.fixture
+def datastore(database_url: str) -> Iterator[Any]:
+    store = open_datastore(parse_database_url(database_url))
     with transaction(store, commit=True) as db:
         db.execute("CREATE TABLE IF NOT EXISTS @rows (n INTEGER PRIMARY KEY, sku TEXT, note TEXT)")
         db.execute("DELETE FROM @rows")

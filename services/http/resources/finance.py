@@ -8,9 +8,9 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
-from services.http.auth import guard, scoped_dealer
+from services.http.auth import scoped_dealer
 from services.http.context import reports
-from services.http.exports import exportable
+from services.http.exports import report
 from services.http.keys import Role
 from services.http.schemas import finance as s
 from services.http.schemas import reports as q
@@ -20,11 +20,8 @@ blp = Blueprint("finance-tables", __name__, url_prefix="/reports",
 DEALER, MANAGER, FINANCE, AUDITOR = Role.DEALER, Role.MANAGER, Role.FINANCE, Role.AUDITOR
 
 
-@blp.route("/rebate-confirmations", methods=["GET"])
-@guard(FINANCE, MANAGER, AUDITOR, DEALER)
-@blp.arguments(q.RebateQuerySchema, location="query")
-@blp.response(200, s.ConfirmationsSchema)
-@exportable(blp, "confirmations", s.ConfirmationsSchema)
+@report(blp, "/rebate-confirmations", "confirmations", q.RebateQuerySchema, s.ConfirmationsSchema,
+        FINANCE, MANAGER, AUDITOR, DEALER)
 def confirmations(query: dict[str, Any]) -> dict[str, Any]:
     """返点确认单: the rebate confirmation slips of a month or quarter with the dealer's answer
 
@@ -36,11 +33,8 @@ def confirmations(query: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-@blp.route("/sales-performance", methods=["GET"])
-@guard(MANAGER, AUDITOR, FINANCE)
-@blp.arguments(q.DealerRankingQuerySchema, location="query")
-@blp.response(200, s.SalesPerformanceSchema)
-@exportable(blp, "sales-performance", s.SalesPerformanceSchema)
+@report(blp, "/sales-performance", "sales-performance", q.DealerRankingQuerySchema, s.SalesPerformanceSchema,
+        MANAGER, AUDITOR, FINANCE)
 def sales_performance(query: dict[str, Any]) -> dict[str, Any]:
     """销售业绩统计表: orders, net sales, returns, rebates earned and achievement by dealer and region
     (K5)"""
@@ -48,11 +42,8 @@ def sales_performance(query: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-@blp.route("/salesperson-performance", methods=["GET"])
-@guard(MANAGER, AUDITOR, FINANCE)
-@blp.arguments(q.PeriodQuerySchema, location="query")
-@blp.response(200, s.SalespersonPerformanceSchema)
-@exportable(blp, "salesperson-performance", s.SalespersonPerformanceSchema)
+@report(blp, "/salesperson-performance", "salesperson-performance", q.PeriodQuerySchema,
+        s.SalespersonPerformanceSchema, MANAGER, AUDITOR, FINANCE)
 def salesperson_performance(query: dict[str, Any]) -> dict[str, Any]:
     """业务人员销售业绩统计表: each salesperson's dealers, orders, net sales, rebates, quota, target,
     achievement and bonus (K2, K4, K5)"""
@@ -60,11 +51,8 @@ def salesperson_performance(query: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-@blp.route("/quarterly-rebates", methods=["GET"])
-@guard(FINANCE, MANAGER, AUDITOR)
-@blp.arguments(q.PeriodQuerySchema, location="query")
-@blp.response(200, s.QuarterlyRebatesSchema)
-@exportable(blp, "quarterly-rebates", s.QuarterlyRebatesSchema)
+@report(blp, "/quarterly-rebates", "quarterly-rebates", q.PeriodQuerySchema, s.QuarterlyRebatesSchema,
+        FINANCE, MANAGER, AUDITOR)
 def quarterly_rebates(query: dict[str, Any]) -> dict[str, Any]:
     """授权营销商的季度返点表: the quarter's brackets and each dealer's standing (R3, R4)
 

@@ -12,7 +12,7 @@ from flask_smorest import Blueprint
 from domain.errors import InvalidInputError
 from services.http.auth import Denied, guard, path_dealer, principal, scoped_dealer
 from services.http.context import reports
-from services.http.exports import exportable
+from services.http.exports import exportable, report
 from services.http.fields import PERIOD
 from services.http.keys import Role
 from services.http.openapi import path_text
@@ -24,11 +24,8 @@ DEALER, SALES, MANAGER, FINANCE, AUDITOR = (
 )
 
 
-@blp.route("/rebates", methods=["GET"])
-@guard(FINANCE, MANAGER, AUDITOR, DEALER)
-@blp.arguments(s.RebateQuerySchema, location="query")
-@blp.response(200, s.RebatesSchema)
-@exportable(blp, "rebates", s.RebatesSchema)
+@report(blp, "/rebates", "rebates", s.RebateQuerySchema, s.RebatesSchema,
+        FINANCE, MANAGER, AUDITOR, DEALER)
 def rebates(query: dict[str, Any]) -> dict[str, Any]:
     """The rebate ledger of a month, or of a quarter with its months (R1–R5)
 
@@ -53,41 +50,28 @@ def explanation(dealer_id: UUID, period: str) -> dict[str, Any]:
     return found
 
 
-@blp.route("/spare-budgets", methods=["GET"])
-@guard(FINANCE, MANAGER, AUDITOR)
-@blp.arguments(s.MonthQuerySchema, location="query")
-@blp.response(200, s.SpareBudgetsSchema)
-@exportable(blp, "spare-budgets", s.SpareBudgetsSchema)
+@report(blp, "/spare-budgets", "spare-budgets", s.MonthQuerySchema, s.SpareBudgetsSchema,
+        FINANCE, MANAGER, AUDITOR)
 def spare_budgets(query: dict[str, Any]) -> dict[str, Any]:
     """Each spare-parts pool's month: allocation (S2), draws (S3), balance"""
     return {"pools": reports().spare_budgets(query["month"])}
 
 
-@blp.route("/dealers", methods=["GET"])
-@guard(MANAGER, AUDITOR)
-@blp.arguments(s.DealerRankingQuerySchema, location="query")
-@blp.response(200, s.DealerRankingSchema)
-@exportable(blp, "dealers", s.DealerRankingSchema)
+@report(blp, "/dealers", "dealers", s.DealerRankingQuerySchema, s.DealerRankingSchema,
+        MANAGER, AUDITOR)
 def dealers(query: dict[str, Any]) -> dict[str, Any]:
     """Dealers ranked by net sales in a month or quarter, overall or in a region (K3)"""
     return {"rows": reports().dealer_ranking(query["period"], region=query.get("region"))}
 
 
-@blp.route("/salespeople", methods=["GET"])
-@guard(MANAGER, AUDITOR)
-@blp.arguments(s.PeriodQuerySchema, location="query")
-@blp.response(200, s.SalespersonRankingSchema)
-@exportable(blp, "salespeople", s.SalespersonRankingSchema)
+@report(blp, "/salespeople", "salespeople", s.PeriodQuerySchema, s.SalespersonRankingSchema,
+        MANAGER, AUDITOR)
 def salespeople(query: dict[str, Any]) -> dict[str, Any]:
     """Salespeople ranked by net sales, with quota, achievement and the bonus mark (K2, K4)"""
     return {"rows": reports().salesperson_ranking(query["period"])}
 
 
-@blp.route("/weekly", methods=["GET"])
-@guard(SALES, MANAGER)
-@blp.arguments(s.WeeklyQuerySchema, location="query")
-@blp.response(200, s.WeeklySchema)
-@exportable(blp, "weekly", s.WeeklySchema)
+@report(blp, "/weekly", "weekly", s.WeeklyQuerySchema, s.WeeklySchema, SALES, MANAGER)
 def weekly(query: dict[str, Any]) -> dict[str, Any]:
     """A salesperson's week: net sales, channel progress, forecasts (K1)
 
@@ -100,11 +84,7 @@ def weekly(query: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-@blp.route("/accruals", methods=["GET"])
-@guard(FINANCE, AUDITOR)
-@blp.arguments(s.MonthQuerySchema, location="query")
-@blp.response(200, s.AccrualsSchema)
-@exportable(blp, "accruals", s.AccrualsSchema)
+@report(blp, "/accruals", "accruals", s.MonthQuerySchema, s.AccrualsSchema, FINANCE, AUDITOR)
 def accruals(query: dict[str, Any]) -> dict[str, Any]:
     """The accrual journal of a month end: per dealer the rebate accrued and not yet posted and the
     spare-parts fund allocated (S2), balanced; a close's posting reverses the accrual (R5)"""
@@ -112,11 +92,8 @@ def accruals(query: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-@blp.route("/statistics", methods=["GET"])
-@guard(MANAGER, AUDITOR, FINANCE)
-@blp.arguments(s.PeriodQuerySchema, location="query")
-@blp.response(200, s.StatisticsSchema)
-@exportable(blp, "statistics", s.StatisticsSchema)
+@report(blp, "/statistics", "statistics", s.PeriodQuerySchema, s.StatisticsSchema,
+        MANAGER, AUDITOR, FINANCE)
 def statistics(query: dict[str, Any]) -> dict[str, Any]:
     """Sales statistics per dealer, salesperson and region (K5)"""
     found: dict[str, Any] = reports().statistics(query["period"])
