@@ -17,6 +17,7 @@ from typing import Any
 
 import requests
 
+from examples.ml_company import PRICE_LIST
 from tests.support import free_port, kill_with_parent
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -149,3 +150,14 @@ class Client:
         body = response.json() if response.content else None
         assert response.status_code == status, (method, path, response.status_code, body)
         return body
+
+
+def priced_buyer(api: Client) -> str:
+    """Publish the demo's price list and register an industry customer (tier END: it orders at list
+    price with no agreement); returns the customer's id."""
+    api.ok("PUT", "/price-list", 201, role="manager",
+           json={"effective_from": "2026-03-01", "items": PRICE_LIST})
+    buyer: str = api.ok("POST", "/dealers", 201, role="sales", json={
+        "name": "Buyer", "region": "east", "tier": "END", "salesperson": "wang",
+        "contact": "b@example.cn"})["id"]
+    return buyer

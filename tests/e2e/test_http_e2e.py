@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from examples.ml_company import DEALERS, PRICE_LIST
-from tests.e2e.server import Client, Server, gunicorn
+from tests.e2e.server import Client, Server, gunicorn, priced_buyer
 
 
 @pytest.fixture
@@ -238,11 +238,7 @@ def test_the_demo_scenario_over_http_on_gunicorn_and_postgresql(api: Client,
 
 
 def test_o1_the_same_order_sent_concurrently_is_placed_once(api: Client) -> None:
-    api.ok("PUT", "/price-list", 201, role="manager",
-           json={"effective_from": "2026-03-01", "items": PRICE_LIST})
-    dealer_id = api.ok("POST", "/dealers", 201, role="sales", json={
-        "name": "Buyer", "region": "east", "tier": "END", "salesperson": "wang",
-        "contact": "b@example.cn"})["id"]
+    dealer_id = priced_buyer(api)
     body = {"dealer_id": dealer_id, "client_ref": "PO-1", "order_date": "2026-04-01",
             "ship_to_region": "east", "payment": "prepaid",
             "lines": [{"sku": "ML-AP300", "qty": 3}]}

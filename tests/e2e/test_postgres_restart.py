@@ -22,8 +22,7 @@ import psycopg
 import pytest
 import requests
 
-from examples.ml_company import PRICE_LIST
-from tests.e2e.server import Client, gunicorn
+from tests.e2e.server import Client, gunicorn, priced_buyer
 from tests.support import unavailable
 from tests.support.postgres import PostgresUnavailable, ThrowawayPostgres, postgres_bindir
 
@@ -66,11 +65,7 @@ def test_postgresql_restarted_while_clients_place_orders(
     server = gunicorn(private_postgres.url, tmp_path, workers=2)
     with server.start():
         api = Client(server.url, server.keys)
-        api.ok("PUT", "/price-list", 201, role="manager",
-               json={"effective_from": "2026-03-01", "items": PRICE_LIST})
-        dealer_id = api.ok("POST", "/dealers", 201, role="sales", json={
-            "name": "Buyer", "region": "east", "tier": "END", "salesperson": "wang",
-            "contact": "b@example.cn"})["id"]
+        dealer_id = priced_buyer(api)
         acknowledged: list[str] = []
         statuses: Counter[int] = Counter()
         retry_after: set[str] = set()
@@ -133,11 +128,7 @@ def test_a_worker_killed_mid_command_leaves_no_partial_state_and_the_retry_gets_
     with server.start():
         assert server.process is not None
         api = Client(server.url, server.keys)
-        api.ok("PUT", "/price-list", 201, role="manager",
-               json={"effective_from": "2026-03-01", "items": PRICE_LIST})
-        dealer_id = api.ok("POST", "/dealers", 201, role="sales", json={
-            "name": "Buyer", "region": "east", "tier": "END", "salesperson": "wang",
-            "contact": "b@example.cn"})["id"]
+        dealer_id = priced_buyer(api)
         acknowledged: list[str] = []
         cut: list[str] = []  # requests whose connection the kill cut
 

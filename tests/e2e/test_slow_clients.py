@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from examples.ml_company import PRICE_LIST
-from tests.e2e.server import Client, Server, gunicorn
+from tests.e2e.server import Client, Server, gunicorn, priced_buyer
 
 HALF_SENT = 50
 
@@ -37,11 +36,7 @@ def half_sent(server: Server, index: int) -> socket.socket:
 
 def test_fifty_half_sent_requests_leave_healthz_and_an_order_answered(server: Server) -> None:
     api = Client(server.url, server.keys)
-    api.ok("PUT", "/price-list", 201, role="manager",
-           json={"effective_from": "2026-03-01", "items": PRICE_LIST})
-    dealer_id = api.ok("POST", "/dealers", 201, role="sales", json={
-        "name": "Buyer", "region": "east", "tier": "END", "salesperson": "wang",
-        "contact": "b@example.cn"})["id"]
+    dealer_id = priced_buyer(api)
     # Half the sockets stop inside the headers (held by the poller, no thread); the other half
     # stop inside an unauthenticated body (refused 401 before it is read).
     held = [half_sent(server, i) for i in range(HALF_SENT)]
