@@ -135,10 +135,9 @@ class PostgresRuntime(Runtime):
                 with psycopg.connect(self.database.conninfo(), autocommit=True) as conn:
                     conn.execute(f'LISTEN "{self.pg_view.channel}"')
                     # Anything committed before LISTEN was not heard: read the tracked position
-                    # once, then listen. A waiter reads it itself until then.
+                    # once (waking the waiters), then listen. A waiter reads it itself until then.
                     self._tell(self.view.max_tracking_id(SOURCE) or 0)
                     self._listening.set()
-                    self._tell(0)
                     while not self._stopping.is_set():
                         # A short timeout: the loop sees `close()` soon (no statement is sent).
                         for note in conn.notifies(timeout=LISTEN_POLL):

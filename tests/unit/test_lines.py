@@ -41,6 +41,9 @@ TYPED = {
     RebateSlip.Disputed: ("lines", DisputedLine),
 }
 
+# The names the values are stored under: renaming a class must not change them.
+STORED_NAMES = {"order_line", "return_line", "forecast_month", "disputed_line"}
+
 
 @pytest.fixture(scope="module")
 def demo() -> Iterator[Any]:
@@ -58,8 +61,7 @@ def _as_stored_before(state: bytes) -> bytes:
 
     def plain(value: Any) -> Any:
         if isinstance(value, dict):
-            if value.get("_type_") in {"order_line", "return_line", "forecast_month",
-                                       "disputed_line"}:
+            if value.get("_type_") in STORED_NAMES:
                 return plain(value["_data_"])
             return {k: plain(v) for k, v in value.items() if k != "class_version"}
         if isinstance(value, list):
@@ -77,8 +79,7 @@ def test_every_typed_event_of_the_demo_stores_its_values_under_their_names(demo:
             key, cls = TYPED[type(event)]
             stored = json.loads(n.state)
             assert stored["class_version"] == 2
-            assert {item["_type_"] for item in stored[key]} <= {
-                "order_line", "return_line", "forecast_month", "disputed_line"}
+            assert {item["_type_"] for item in stored[key]} <= STORED_NAMES
             assert all(isinstance(item, cls) for item in getattr(event, key))
             seen.add(type(event))
     assert seen == set(TYPED)
