@@ -86,6 +86,46 @@ def _rows_of(text: str, count: int) -> str:
     return f"{text[:found.start()].rstrip()} {', '.join([row] * count)}"
 
 
+def _on_conflict(columns: Iterable[str], key: tuple[str, ...]) -> str:
+    if not key:
+        return ""
+    changed = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+    return f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {changed}"
+
+
+@lru_cache(maxsize=256)
+def _unnest_text(dialect: Dialect, table: str, columns: tuple[tuple[str, str], ...],
+                 key: tuple[str, ...]) -> str:
+    names = [c for c, _ in columns]
+    arrays = ", ".join(f"?::{kind}[]" for _, kind in columns)
+    text = f"INSERT INTO @{table} ({', '.join(names)}) SELECT * FROM unnest({arrays})"
+    return dialect.translate(text + _on_conflict(names, key))
+
+
+@lru_cache(maxsize=512)
+def _values_text(dialect: Dialect, table: str, columns: tuple[str, ...], count: int,
+                 key: tuple[str, ...]) -> str:
+    row = "(" + ", ".join("?" * len(columns)) + ")"
+    text = f"INSERT INTO @{table} ({', '.join(columns)}) VALUES {', '.join([row] * count)}"
+    return dialect.translate(text + _on_conflict(columns, key))
+
+
+@lru_cache(maxsize=64)
+def _copy_text(dialect: Dialect, table: str, columns: tuple[str, ...]) -> str:
+    return f"COPY {dialect.table(table)} ({', '.join(columns)}) FROM STDIN"
+
+
+def _no_nul_row(row: Sequence[Any], texts: Sequence[int]) -> Sequence[Any]:
+    if any(isinstance(row[i], str) and "\x00" in row[i] for i in texts):
+        return [_no_nul(v) for v in row]
+    return row
+
+
+def _no_nul(value: Any) -> Any:
+    # PostgreSQL text cannot hold NUL; an event carrying one must not stall the projection.
+    return value.replace("\x00", "\ufffd") if isinstance(value, str) and "\x00" in value else value
+
+
 class Db:
     """A cursor plus its dialect. Rows are mappings (column name → value) on both databases."""
 
@@ -115,11 +155,55 @@ class Db:
         else:
             self.cursor.executemany(text, values)
 
+    def insert_rows(self, table: str, columns: Sequence[tuple[str, str]],
+                    rows: Sequence[Sequence[Any]], *, key: Sequence[str] = ()) -> None:
+        """Insert `rows` (values in the order of `columns`: (name, SQL type) pairs) into `@table`
+        in a few statements, whatever their number. On PostgreSQL a plain insert is a COPY (not in
+        pipeline mode, which cannot COPY) and an upsert one statement whose parameters are one
+        array per column (`unnest`: its text stays short, so psycopg keeps it parsed and the server
+        prepared); on SQLite one statement of many rows per `MULTI_ROW_PART`. With `key` (the
+        primary key's columns), a row whose key is present replaces that row's other columns (an
+        upsert); without it, such a row fails the statement as a plain INSERT does."""
+        if not rows:
+            return
+        names = tuple(c for c, _ in columns)
+        if self.dialect.is_postgres:
+            texts = [i for i, (_, kind) in enumerate(columns) if kind.upper() == "TEXT"]
+            if not key:
+                with self.cursor.copy(_copy_text(self.dialect, table, names)) as copy:
+                    for row in rows:
+                        copy.write_row(_no_nul_row(row, texts))
+                return
+            arrays = [list(values) for values in zip(*rows, strict=True)]
+            for i in texts:
+                arrays[i] = [_no_nul(v) for v in arrays[i]]
+            self.cursor.execute(_unnest_text(self.dialect, table, tuple(columns), tuple(key)),
+                                arrays, prepare=True, binary=True)
+            return
+        for start in range(0, len(rows), MULTI_ROW_PART):
+            part = rows[start:start + MULTI_ROW_PART]
+            self.cursor.execute(_values_text(self.dialect, table, names, len(part), tuple(key)),
+                                [v for row in part for v in row])
+
+    def rows_where(self, table: str, column: str, values: Iterable[Any], columns: str = "*") -> list[Any]:
+        """The rows of `@table` whose `column` is one of `values`: on PostgreSQL one statement
+        (`= ANY` of an array), on SQLite one per `MULTI_ROW_PART` values."""
+        wanted = list(values)
+        if not wanted:
+            return []
+        if self.dialect.is_postgres:
+            return self.all(f"SELECT {columns} FROM @{table} WHERE {column} = ANY(?)", (wanted,))
+        found: list[Any] = []
+        for start in range(0, len(wanted), MULTI_ROW_PART):
+            part = wanted[start:start + MULTI_ROW_PART]
+            marks = ", ".join("?" * len(part))
+            found += self.all(f"SELECT {columns} FROM @{table} WHERE {column} IN ({marks})", part)
+        return found
+
     def _params(self, params: Sequence[Any]) -> tuple[Any, ...]:
         if not self.dialect.is_postgres:
             return tuple(params)
-        # PostgreSQL text cannot hold NUL; an event carrying one must not stall the projection.
-        return tuple(p.replace("\x00", "\ufffd") if isinstance(p, str) and "\x00" in p else p for p in params)
+        return tuple(_no_nul(p) for p in params)
 
     def _query(self, statement: str, params: Sequence[Any]) -> Any:
         cursor = self.reader() if self.reader is not None else self.cursor

@@ -12,7 +12,7 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import ProjectionRunner
 
-from projections.projection import ChannelProjection, LogReader
+from projections.projection import ChannelProjection, LogReader, read_ahead
 from projections.views import ChannelView, PostgresChannelView
 
 BATCH_LIMIT = 500  # events per transaction at most (the catch-up's batch)
@@ -65,9 +65,10 @@ class BatchingProjectionRunner(ProjectionRunner[LogReader, ChannelView]):
         runner: weakref.ReferenceType[Any],
     ) -> None:
         # As the library's loop (errors handed to the runner, which re-raises them from
-        # run_forever and wait), with process_events for several events at once.
+        # run_forever and wait), with process_events for several events at once; the next
+        # batch is taken (and decoded) from the subscription while this one is applied.
         try:
-            for batch in batches(subscription):
+            for batch in read_ahead(batches(subscription)):
                 projection.process_events(batch)
         except BaseException as error:
             found = runner()

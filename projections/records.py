@@ -12,13 +12,12 @@ from typing import Any
 
 from infra import jsontext
 
-_ENVELOPE = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
-
 
 @dataclass(frozen=True)
 class EventRecord:
     """`kind` is "<Aggregate>.<Event>" (e.g. "Order.Delivered"); `position` is the event's place
-    in the store's log; `data` holds the event's fields."""
+    in the store's log; `data` holds the event's fields (a domain event's own attributes, read
+    only: the library's originator_id, originator_version and timestamp among them)."""
 
     kind: str
     aggregate_id: str
@@ -27,8 +26,7 @@ class EventRecord:
 
     @classmethod
     def from_domain_event(cls, event: Any, position: int) -> EventRecord:
-        data = {k: v for k, v in vars(event).items() if k not in _ENVELOPE}
-        return cls(type(event).__qualname__, str(event.originator_id), position, data)
+        return cls(type(event).__qualname__, str(event.originator_id), position, vars(event))
 
 
 def dec(value: Any) -> Decimal:

@@ -78,8 +78,7 @@ class ChannelView(TrackingRecorder, ABC):
         # Read inside the write transaction: events another feeder applied meanwhile are skipped.
         current = self._max_tracking_id(name, cursor()) or 0  # type: ignore[attr-defined]
         todo = [(r, t) for r, t in batch if t.notification_id > current]
-        for record, _ in todo:
-            model.apply(db, record)
+        model.apply_all(db, [r for r, _ in todo])
         if todo:
             self._insert_tracking(cursor(), todo[-1][1])  # type: ignore[attr-defined]
         return [r for r, _ in todo]
@@ -162,11 +161,11 @@ class PostgresChannelView(ChannelView, PostgresTrackingRecorder):
     def process(self, batch: Batch) -> list[EventRecord]:
         if not batch:
             return []
-        with self.datastore.transaction(commit=True) as curs, curs.connection.pipeline():
-            # Pipeline mode: statements whose results are not read go out without waiting for
-            # the server's answer one by one. One statement sets the commit mode and takes the
-            # write lock; the tracked position is read by the next, whose snapshot follows the
-            # lock (READ COMMITTED takes a snapshot per statement).
+        with self.datastore.transaction(commit=True) as curs:
+            # One statement sets the commit mode and takes the write lock; the tracked position
+            # is read by the next, whose snapshot follows the lock (READ COMMITTED takes a
+            # snapshot per statement). The gathered families write a run of events in a few
+            # statements (COPY among them, which pipeline mode cannot send).
             curs.execute(
                 "SELECT set_config('synchronous_commit', %s, true), pg_advisory_xact_lock(%s)",
                 ("on" if self.synchronous_commit else "off", self.write_lock),

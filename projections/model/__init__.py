@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from infra.sql import Db
 from projections.model import dealers, faults, orders, periods, policy, slips, spare_parts
-from projections.model.base import HANDLERS
+from projections.model.base import HANDLERS, apply_all
 from projections.records import EventRecord
 
 # The same DDL on SQLite and PostgreSQL: dates are ISO text, money summed in SQL is whole cents
@@ -17,7 +17,7 @@ from projections.records import EventRecord
 # thresholds are applied by the queries, from the policy versions the log records (projected like
 # any other event). Events that carry no figure the read model shows (credit, roster, prices) are
 # tracked only.
-__all__ = ["BOOKKEEPING", "HANDLERS", "INDEXES", "TABLES", "apply", "create_tables", "dump"]
+__all__ = ["BOOKKEEPING", "HANDLERS", "INDEXES", "TABLES", "apply", "apply_all", "create_tables", "dump"]
 
 FAMILIES: tuple[ModuleType, ...] = (dealers, orders, periods, spare_parts, slips, policy, faults)
 
@@ -43,9 +43,7 @@ BOOKKEEPING: tuple[str, ...] = tuple(t for f in FAMILIES for t in getattr(f, "BO
 
 
 def apply(db: Db, record: EventRecord) -> None:
-    handler = HANDLERS.get(record.kind)
-    if handler is not None:
-        handler(db, record)
+    apply_all(db, [record])
 
 
 def create_tables(db: Db) -> None:

@@ -3,6 +3,8 @@ R4) and owner (D8) with their log positions, forecasts, each salesperson's chann
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 from infra.sql import Db
 from projections.model.base import handles
 from projections.records import EventRecord, day, dec
@@ -40,6 +42,27 @@ OWNER_ON = (
     "AND o.effective_on <= ? ORDER BY o.effective_on DESC, o.position DESC LIMIT 1), "
     "(SELECT o.salesperson FROM @dealer_owners o WHERE o.dealer_id = ? ORDER BY o.position LIMIT 1), '')"
 )
+
+
+def owner_on(history: Sequence[tuple[str, int, str]], on: str) -> str:
+    """D8 as `OWNER_ON` computes it, over a dealer's owner history already read: rows of
+    (effective_on, position, salesperson)."""
+    if not history:
+        return ""
+    known = [h for h in history if h[0] <= on]
+    if known:
+        return max(known, key=lambda h: (h[0], h[1]))[2]
+    return min(history, key=lambda h: h[1])[2]
+
+
+def owner_histories(db: Db, dealer_ids: Iterable[str]) -> dict[str, list[tuple[str, int, str]]]:
+    """Each dealer's owner history (for `owner_on`), read in one statement."""
+    histories: dict[str, list[tuple[str, int, str]]] = {}
+    for row in db.rows_where("dealer_owners", "dealer_id", sorted(set(dealer_ids)),
+                             "dealer_id, effective_on, position, salesperson"):
+        histories.setdefault(row["dealer_id"], []).append(
+            (row["effective_on"], int(row["position"]), row["salesperson"]))
+    return histories
 
 
 def _progress(db: Db, r: EventRecord, kind: str, dealer_id: str, on: str) -> None:

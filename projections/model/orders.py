@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from infra.sql import Db
-from projections.model.base import handles
-from projections.model.dealers import OWNER_ON
+from projections.model.base import Gatherer, columns_of, handles
+from projections.model.dealers import owner_histories, owner_on
 from projections.records import EventRecord, cents, day, to_json
 
 TABLES: dict[str, str] = {
@@ -37,126 +38,166 @@ INDEXES: dict[str, str] = {
 }
 
 
-@handles("Order.Placed")
-def _placed(db: Db, r: EventRecord) -> None:
+ORDER_COLUMNS = columns_of(TABLES["orders"])
+LINE_COLUMNS = columns_of(TABLES["order_lines"])
+SALE_COLUMNS = columns_of(TABLES["sales"])
+_ORDER_NAMES = tuple(name for name, _ in ORDER_COLUMNS)
+
+
+class OrderRows(Gatherer):
+    """The orders a run of Order events touches: those placed in it, and the others read at once
+    before it; then written by one statement per table (new orders, changed orders as an upsert,
+    lines, sales)."""
+
+    def __init__(self, db: Db, run: Sequence[EventRecord]) -> None:
+        self.db = db
+        placed = [r for r in run if r.kind == "Order.Placed"]
+        new_ids = {r.aggregate_id for r in placed}
+        earlier = {r.aggregate_id for r in run} - new_ids
+        self.orders: dict[str, dict[str, Any]] = {
+            row["order_id"]: dict(row) for row in db.rows_where("orders", "order_id", sorted(earlier))
+        }
+        self.new: list[str] = []
+        self.changed: set[str] = set()
+        self.lines: list[tuple[Any, ...]] = []
+        self.sales: list[tuple[Any, ...]] = []
+        dealer_ids = sorted({str(r.data["dealer_id"]) for r in placed})
+        self.regions: dict[str, str] = {
+            row["dealer_id"]: row["region"]
+            for row in db.rows_where("dealers", "dealer_id", dealer_ids, "dealer_id, region")
+        }
+        self.owners = owner_histories(db, dealer_ids) if dealer_ids else {}
+
+    def place(self, order_id: str, row: dict[str, Any], lines: list[tuple[Any, ...]]) -> None:
+        if order_id in self.orders:
+            # As the primary key refuses a second row of the order.
+            raise ValueError(f"order {order_id} is placed twice")
+        self.orders[order_id] = row
+        self.new.append(order_id)
+        self.lines += lines
+
+    def order(self, order_id: str) -> dict[str, Any] | None:
+        """The order to change (None if the read model has no such order: nothing changes, as
+        an UPDATE of no row)."""
+        row = self.orders.get(order_id)
+        if row is not None:
+            self.changed.add(order_id)
+        return row
+
+    def sale(self, r: EventRecord, kind: str, on: str, value: int, lines: Any) -> None:
+        """O5: the net-sales fact, with the order's dealer, region and salesperson (D8)."""
+        row = self.orders.get(r.aggregate_id)
+        if row is None:
+            return
+        self.sales.append((
+            r.position, kind, row["order_id"], row["dealer_id"], row["region"], row["salesperson"],
+            row["order_date"], on, value, None if lines is None else to_json(lines),
+        ))
+
+    def write(self) -> None:
+        db = self.db
+        new = set(self.new)
+        if self.new:
+            db.insert_rows("orders", ORDER_COLUMNS,
+                           [[self.orders[i][c] for c in _ORDER_NAMES] for i in self.new])
+        changed = sorted(self.changed - new)
+        if changed:
+            db.insert_rows("orders", ORDER_COLUMNS,
+                           [[self.orders[i][c] for c in _ORDER_NAMES] for i in changed],
+                           key=("order_id",))
+        if self.lines:
+            db.insert_rows("order_lines", LINE_COLUMNS, self.lines)
+        if self.sales:
+            db.insert_rows("sales", SALE_COLUMNS, self.sales)
+
+
+@handles("Order.Placed", gatherer=OrderRows)
+def _placed(rows: OrderRows, r: EventRecord) -> None:
     d = r.data
     dealer_id = str(d["dealer_id"])
     order_date = day(d["order_date"]).isoformat()
-    db.execute(
-        "INSERT INTO @orders (order_id, dealer_id, client_ref, order_date, region, ship_to_region, "
-        "salesperson, payment, status, total_cents, paid_cents, returned_cents, needs_approval, "
-        "position) VALUES (?, ?, ?, ?, COALESCE((SELECT d.region FROM @dealers d WHERE d.dealer_id = ?), ?), "
-        f"?, {OWNER_ON}, ?, 'awaiting_approval', ?, 0, 0, ?, ?)",
-        (
-            r.aggregate_id,
-            dealer_id,
-            d["client_ref"],
-            order_date,
-            dealer_id,
-            d["ship_to_region"],
-            d["ship_to_region"],
-            dealer_id,
-            order_date,
-            dealer_id,
-            d["payment"],
-            cents(d["total"]),
-            1 if d["approvals"] else 0,
-            r.position,
-        ),
-    )
-    db.executemany(
-        "INSERT INTO @order_lines (order_id, line_no, sku, name, qty, unit_price, amount_cents) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [
-            (
-                r.aggregate_id,
-                i + 1,
-                line.sku,
-                line.name,
-                line.qty,
-                str(line.unit_price),
-                cents(line.amount),
-            )
-            for i, line in enumerate(d["lines"])
-        ],
-    )
+    row = {
+        "order_id": r.aggregate_id, "dealer_id": dealer_id, "client_ref": d["client_ref"],
+        "order_date": order_date, "region": rows.regions.get(dealer_id, d["ship_to_region"]),
+        "ship_to_region": d["ship_to_region"],
+        "salesperson": owner_on(rows.owners.get(dealer_id, ()), order_date),
+        "payment": d["payment"], "status": "awaiting_approval", "total_cents": cents(d["total"]),
+        "paid_cents": 0, "returned_cents": 0, "needs_approval": 1 if d["approvals"] else 0,
+        "confirmed_on": None, "shipped_on": None, "delivered_on": None, "position": r.position,
+    }
+    lines = [
+        (r.aggregate_id, i + 1, line.sku, line.name, line.qty, str(line.unit_price), cents(line.amount))
+        for i, line in enumerate(d["lines"])
+    ]
+    rows.place(r.aggregate_id, row, lines)
 
 
-def _set_status(db: Db, order_id: str, status: str, column: str | None = None, value: Any = None) -> None:
-    if column is None:
-        db.execute("UPDATE @orders SET status = ? WHERE order_id = ?", (status, order_id))
-    else:
-        db.execute(
-            f"UPDATE @orders SET status = ?, {column} = ? WHERE order_id = ?", (status, value, order_id)
-        )
+def _set_status(rows: OrderRows, order_id: str, status: str, column: str | None = None,
+                value: Any = None) -> None:
+    order = rows.order(order_id)
+    if order is not None:
+        order["status"] = status
+        if column is not None:
+            order[column] = value
 
 
-@handles("Order.Confirmed")
-def _confirmed(db: Db, r: EventRecord) -> None:
-    _set_status(db, r.aggregate_id, "confirmed", "confirmed_on", day(r.data["confirmed_on"]).isoformat())
+@handles("Order.Confirmed", gatherer=OrderRows)
+def _confirmed(rows: OrderRows, r: EventRecord) -> None:
+    _set_status(rows, r.aggregate_id, "confirmed", "confirmed_on", day(r.data["confirmed_on"]).isoformat())
 
 
-@handles("Order.Rejected")
-def _rejected(db: Db, r: EventRecord) -> None:
-    _set_status(db, r.aggregate_id, "rejected")
+@handles("Order.Rejected", gatherer=OrderRows)
+def _rejected(rows: OrderRows, r: EventRecord) -> None:
+    _set_status(rows, r.aggregate_id, "rejected")
 
 
-@handles("Order.Cancelled")
-def _cancelled(db: Db, r: EventRecord) -> None:
-    _set_status(db, r.aggregate_id, "cancelled")
+@handles("Order.Cancelled", gatherer=OrderRows)
+def _cancelled(rows: OrderRows, r: EventRecord) -> None:
+    _set_status(rows, r.aggregate_id, "cancelled")
 
 
-@handles("Order.Shipped")
-def _shipped(db: Db, r: EventRecord) -> None:
-    _set_status(db, r.aggregate_id, "shipped", "shipped_on", day(r.data["shipped_on"]).isoformat())
+@handles("Order.Shipped", gatherer=OrderRows)
+def _shipped(rows: OrderRows, r: EventRecord) -> None:
+    _set_status(rows, r.aggregate_id, "shipped", "shipped_on", day(r.data["shipped_on"]).isoformat())
 
 
-# As the Order aggregate does: a delivered order with nothing outstanding is paid (one statement
-# per event; SET sees the row's old values).
+# As the Order aggregate does: a delivered order with nothing outstanding is paid.
 
 
-def _sale(db: Db, r: EventRecord, kind: str, on: str, value: int, lines: Any) -> None:
-    """O5: the net-sales fact, with the order's dealer, region and salesperson (D8)."""
-    db.execute(
-        "INSERT INTO @sales (position, kind, order_id, dealer_id, region, salesperson, "
-        "order_date, business_date, value_cents, lines) SELECT ?, ?, order_id, dealer_id, region, "
-        "salesperson, order_date, ?, ?, ? FROM @orders WHERE order_id = ?",
-        (r.position, kind, on, value, None if lines is None else to_json(lines), r.aggregate_id),
-    )
+def _outstanding(order: dict[str, Any]) -> int:
+    return int(order["total_cents"]) - int(order["returned_cents"]) - int(order["paid_cents"])
 
 
-@handles("Order.Delivered")
-def _delivered(db: Db, r: EventRecord) -> None:
+@handles("Order.Delivered", gatherer=OrderRows)
+def _delivered(rows: OrderRows, r: EventRecord) -> None:
     on = day(r.data["delivered_on"]).isoformat()
-    db.execute(
-        "UPDATE @orders SET delivered_on = ?, status = CASE WHEN "
-        "total_cents - returned_cents - paid_cents <= 0 THEN 'paid' ELSE 'delivered' END "
-        "WHERE order_id = ?",
-        (on, r.aggregate_id),
-    )
-    _sale(db, r, "delivery", on, cents(r.data["value"]), None)
+    order = rows.order(r.aggregate_id)
+    if order is not None:
+        order["delivered_on"] = on
+        order["status"] = "paid" if _outstanding(order) <= 0 else "delivered"
+    rows.sale(r, "delivery", on, cents(r.data["value"]), None)
 
 
-def _settle(db: Db, order_id: str, column: str, amount: int) -> None:
+def _settle(rows: OrderRows, order_id: str, column: str, amount: int) -> None:
     """Add `amount` to `column` (paid_cents or returned_cents); a delivered order left with
     nothing outstanding is paid."""
-    db.execute(
-        f"UPDATE @orders SET {column} = {column} + ?, status = CASE WHEN status = 'delivered' "
-        "AND total_cents - returned_cents - paid_cents - ? <= 0 THEN 'paid' ELSE status END "
-        "WHERE order_id = ?",
-        (amount, amount, order_id),
-    )
+    order = rows.order(order_id)
+    if order is None:
+        return
+    order[column] = int(order[column]) + amount
+    if order["status"] == "delivered" and _outstanding(order) <= 0:
+        order["status"] = "paid"
 
 
-@handles("Order.PaymentRecorded")
-def _paid(db: Db, r: EventRecord) -> None:
-    _settle(db, r.aggregate_id, "paid_cents", cents(r.data["amount"]))
+@handles("Order.PaymentRecorded", gatherer=OrderRows)
+def _paid(rows: OrderRows, r: EventRecord) -> None:
+    _settle(rows, r.aggregate_id, "paid_cents", cents(r.data["amount"]))
 
 
-@handles("Order.Returned")
-def _returned(db: Db, r: EventRecord) -> None:
+@handles("Order.Returned", gatherer=OrderRows)
+def _returned(rows: OrderRows, r: EventRecord) -> None:
     value = cents(r.data["value"])
-    _settle(db, r.aggregate_id, "returned_cents", value)
+    _settle(rows, r.aggregate_id, "returned_cents", value)
     lines = [
         {
             "sku": x.sku,
@@ -166,4 +207,4 @@ def _returned(db: Db, r: EventRecord) -> None:
         }
         for x in r.data["lines"]
     ]
-    _sale(db, r, "return", day(r.data["returned_on"]).isoformat(), -value, lines)
+    rows.sale(r, "return", day(r.data["returned_on"]).isoformat(), -value, lines)

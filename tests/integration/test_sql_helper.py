@@ -13,6 +13,7 @@ from infra import sql
 from infra.persistence import parse_database_url
 from infra.sql import Db, open_datastore, transaction
 
+COLUMNS = (("n", "INTEGER"), ("sku", "TEXT"), ("note", "TEXT"))
 ROWS = [(i, f"sku-{i}", None if i % 3 else f"note\x00{i}") for i in range(1, 1234)]
 
 
@@ -50,6 +51,10 @@ class Counting:
         rows = list(rows)
         self.sent.extend(str(statement) for _ in rows)
         return self.cursor.executemany(statement, rows, *args, **kwargs)
+
+    def copy(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        self.sent.append(str(statement))
+        return self.cursor.copy(statement, *args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.cursor, name)
@@ -93,3 +98,32 @@ def test_an_upsert_touching_a_row_twice_sees_its_first_write(datastore: Any) -> 
 )
 def test_only_a_plain_insert_of_one_row_is_repeated(statement: str, many: bool) -> None:
     assert bool(sql._MULTI_ROW.match(statement)) is many
+
+
+def test_rows_inserted_in_parts_then_upserted_by_key_and_read_by_keys(datastore: Any) -> None:
+    with transaction(datastore, commit=True) as plain:
+        counting = Counting(plain.cursor)
+        db = Db(counting, plain.dialect)
+        db.insert_rows("rows", COLUMNS, ROWS)
+        # One COPY on PostgreSQL, one statement per part on SQLite.
+        parts = 1 if db.dialect.is_postgres else -(-len(ROWS) // sql.MULTI_ROW_PART)
+        assert len(counting.sent) == parts
+        changed = [(n, f"{s}!", "changed") for n, s, _ in ROWS[::2]]
+        db.insert_rows("rows", COLUMNS, changed, key=("n",))
+        stored = _all(plain)
+        wanted = [1, 2, 600, 1233, 5000]
+        found = sorted(int(r["n"]) for r in db.rows_where("rows", "n", wanted, "n"))
+    expected = {n: (n, s, None if t is None else t.replace("\x00", "\ufffd") if db.dialect.is_postgres
+                    else t) for n, s, t in ROWS}
+    expected.update({n: (n, s, t) for n, s, t in changed})
+    assert stored == [expected[n] for n in sorted(expected)]
+    assert found == [1, 2, 600, 1233]
+
+
+def test_a_plain_insert_of_rows_refuses_a_key_present(datastore: Any) -> None:
+    with transaction(datastore, commit=True) as db:
+        db.insert_rows("rows", COLUMNS, [(1, "a", None)])
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"), transaction(datastore, commit=True) as db:
+        db.insert_rows("rows", COLUMNS, [(2, "b", None), (1, "again", None)])
+    with transaction(datastore, commit=False) as db:
+        assert _all(db) == [(1, "a", None)]
