@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from infra import jsontext
 
 
-@dataclass(frozen=True)
-class EventRecord:
+class EventRecord(NamedTuple):
     """`kind` is "<Aggregate>.<Event>" (e.g. "Order.Delivered"); `position` is the event's place
     in the store's log; `data` holds the event's fields (a domain event's own attributes, read
-    only: the library's originator_id, originator_version and timestamp among them)."""
+    only: the library's originator_id, originator_version and timestamp among them). A tuple:
+    one is made for every event the read model applies."""
 
     kind: str
     aggregate_id: str
