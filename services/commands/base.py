@@ -181,6 +181,7 @@ class LedgerBase(Application[UUID]):
         self.command_attempts = command_attempts
         self._loads = _Loads()
         self._cache_lock = threading.Lock()
+        self._policy_book: tuple[Policy, int, PolicyBook] | None = None
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -322,7 +323,11 @@ class LedgerBase(Application[UUID]):
         found = self._find(Policy, Policy.create_id(), copy=False)
         if found is None:
             raise NotFoundError(f"no policy {Policy.create_id()}")
-        return found.book
+        # The book is built once per loaded object and version of the aggregate.
+        known = self._policy_book
+        if known is None or known[0] is not found or known[1] != found.version:
+            known = self._policy_book = (found, found.version, found.book)
+        return known[2]
 
     def get_dealer(self, dealer_id: str | UUID) -> Dealer:
         return self._get(Dealer, self._uuid(dealer_id, "dealer"), "dealer")
