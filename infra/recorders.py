@@ -11,6 +11,7 @@ termination)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
@@ -60,18 +61,25 @@ class GuardedPostgresApplicationRecorder(PostgresApplicationRecorder):
     library's EXCLUSIVE table lock, with its lock timeout), compares the expected versions, signals
     the table's channel and inserts, returning the notification ids. Run on its own (autocommit),
     the statement is the transaction: the lock is held until it commits, as in the library's own
-    insert, so notification ids stay in commit order."""
+    insert, so notification ids stay in commit order.
+
+    `watch(aggregate_id)` has every save also read, under the lock, the log position of that
+    aggregate's last event: `watched()` then tells, for every log position up to the last one this
+    process wrote, the latest position that aggregate could have had there."""
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
         schema = Identifier(self.datastore.schema)
         function = Identifier(f"channel_guarded_insert_{self.datastore.originator_id_type}")
+        id_type = Identifier(self.datastore.originator_id_type)
         self.sql_create_statements.append(
             SQL(
                 "CREATE OR REPLACE FUNCTION {schema}.{function}("
-                "events {schema}.{event}[], ids {id_type}[], versions bigint[]) "
-                "RETURNS SETOF bigint LANGUAGE plpgsql AS $BODY$ "
-                "DECLARE stale text; "
+                "events {schema}.{event}[], ids {id_type}[], versions bigint[], "
+                "watched {id_type}) "
+                "RETURNS TABLE (inserted_id bigint, watched_id bigint) "
+                "LANGUAGE plpgsql AS $BODY$ "
+                "DECLARE stale text; last_watched bigint; "
                 "BEGIN "
                 "SET LOCAL lock_timeout = '{lock_timeout}s'; "
                 "LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE; "
@@ -83,27 +91,40 @@ class GuardedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 "RAISE EXCEPTION 'changed concurrently: %', stale "
                 "USING ERRCODE = 'integrity_constraint_violation'; "
                 "END IF; "
+                "SELECT max(e.notification_id) INTO last_watched FROM {schema}.{table} e "
+                "WHERE e.originator_id = watched; "
                 "NOTIFY {channel}; "
                 "RETURN QUERY INSERT INTO {schema}.{table} AS t "
                 "(originator_id, originator_version, topic, state) "
-                "SELECT originator_id, originator_version, topic, state FROM unnest(events) "
-                "RETURNING notification_id; "
+                "SELECT e.originator_id, e.originator_version, e.topic, e.state "
+                "FROM unnest(events) AS e "
+                "RETURNING t.notification_id, last_watched; "
                 "END; $BODY$"
             ).format(
                 schema=schema,
                 function=function,
                 event=Identifier(self.stored_event_type_name),
-                id_type=Identifier(self.datastore.originator_id_type),
+                id_type=id_type,
                 lock_timeout=self.datastore.lock_timeout,
                 table=Identifier(self.events_table_name),
                 channel=Identifier(self.channel_name),
             )
         )
         self.guarded_insert_statement = SQL(
-            "SELECT notification_id FROM {schema}.{function}(%s, %s::{id_type}[], %s::bigint[]) "
-            "AS notification_id"
-        ).format(schema=schema, function=function,
-                 id_type=Identifier(self.datastore.originator_id_type))
+            "SELECT inserted_id, watched_id FROM "
+            "{schema}.{function}(%s, %s::{id_type}[], %s::bigint[], %s::{id_type})"
+        ).format(schema=schema, function=function, id_type=id_type)
+        self._watched_id: UUID | None = None
+        self._watched = (0, 0)  # (the last position written here, the watched one's latest)
+        self._watched_lock = threading.Lock()
+
+    def watch(self, aggregate_id: UUID) -> None:
+        self._watched_id = aggregate_id
+
+    def watched(self) -> tuple[int, int]:
+        """`(through, latest)`: at every log position up to `through`, the watched aggregate's
+        last event was at `latest` or before (0: none)."""
+        return self._watched
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(
@@ -118,11 +139,22 @@ class GuardedPostgresApplicationRecorder(PostgresApplicationRecorder):
             )
             for e in stored_events
         ]
+        watched = self._watched_id
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             assert conn.autocommit  # the one statement is its own transaction
             curs.execute(
                 self.guarded_insert_statement,
-                (events, list(expected), list(expected.values())),
+                (events, list(expected), list(expected.values()), watched),
                 prepare=True,
             )
-            return [row["notification_id"] for row in curs.fetchall()]
+            rows = curs.fetchall()
+        ids = [row["inserted_id"] for row in rows]
+        if watched is not None and ids:
+            latest = max(rows[0]["watched_id"] or 0, *(
+                i for i, e in zip(ids, stored_events, strict=True)
+                if e.originator_id == watched
+            ), 0)
+            with self._watched_lock:
+                through, known = self._watched
+                self._watched = (max(through, ids[-1]), max(known, latest))
+        return ids

@@ -70,3 +70,22 @@ def test_an_aggregate_expected_not_to_exist_that_does_is_a_conflict(app: Channel
     with pytest.raises(IntegrityError):
         app.save(Counter("other"), expected_versions={existing.id: None})
     assert stored(app) == before
+
+
+def test_each_save_on_postgresql_reports_where_a_watched_aggregate_last_wrote(pg_url: str) -> None:
+    app, other = app_for_url(pg_url), app_for_url(pg_url)
+    try:
+        watched = Counter("watched")
+        app.recorder.watch(watched.id)  # type: ignore[attr-defined]
+        assert app.recorder.watched() == (0, 0)  # type: ignore[attr-defined]
+        first = app.save(watched)[-1].notification.id
+        assert app.recorder.watched() == (first, first)  # type: ignore[attr-defined]
+        moved = other.repository.get(watched.id)
+        moved.count_one()
+        by_other = other.save(moved)[-1].notification.id  # written elsewhere, unseen so far
+        assert app.recorder.watched() == (first, first)  # type: ignore[attr-defined]
+        later = app.save(Counter("unrelated"))[-1].notification.id
+        assert app.recorder.watched() == (later, by_other)  # type: ignore[attr-defined]
+    finally:
+        app.close()
+        other.close()
