@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import inspect
 import random
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from functools import wraps
-from typing import Generic, ParamSpec, TypeVar
+from typing import Any, Generic, ParamSpec, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -85,7 +87,13 @@ def parse_choice(kind: type[E], value: str, field: str) -> E:
 def command(method: Callable[P, Done[T]]) -> Callable[P, Done[T]]:
     """Re-run a use case after an optimistic-concurrency conflict: it reloads what it reads, so
     the retry decides on fresh state (D4 under concurrent requests). Before it runs, every
-    argument is checked against the structural limits (`check_value`)."""
+    argument is checked against the structural limits (`check_value`).
+
+    The first attempt loads what the cache holds as it is, unread in the store (`_find`): its save
+    checks every such version in the save's own transaction, so a decision on a stale copy is
+    refused there and taken again on fresh loads. An attempt on unchecked loads that saves
+    nothing, or fails before its save, is taken again on fresh loads too: no answer and no refusal
+    rests on an unchecked load."""
     signature = inspect.signature(method)
 
     @wraps(method)
@@ -95,16 +103,50 @@ def command(method: Callable[P, Done[T]]) -> Callable[P, Done[T]]:
         bound = signature.bind(*args, **kwargs)
         for name, arg in list(bound.arguments.items())[1:]:
             check_value(arg, name, name)
-        for attempt in range(app.command_attempts):
-            try:
-                return method(*args, **kwargs)
-            except (RecordConflictError, OperationalError):
-                time.sleep(random.uniform(0, 0.005 * (2 ** min(attempt, 6))))
+        loads = app._loads
+        if loads.running:  # a command run by another: it shares the outer command's attempt
+            return method(*args, **kwargs)
+        optimistic = app.optimistic_loads and app.repository.cache is not None
+        try:
+            for attempt in range(app.command_attempts):
+                loads.start(optimistic=optimistic)
+                try:
+                    result = method(*args, **kwargs)
+                except (RecordConflictError, OperationalError):
+                    if not optimistic:  # a stale cached copy is reloaded at once
+                        time.sleep(random.uniform(0, 0.005 * (2 ** min(attempt, 6))))
+                    optimistic = False
+                    continue
+                except Exception:
+                    if not loads.unchecked:
+                        raise
+                else:
+                    if not loads.unchecked:
+                        return result
+                optimistic = False
+        finally:
+            loads.stop()
         raise ConcurrencyError(
             f"{method.__name__}: concurrent updates kept conflicting; try again"
         )
 
     return wrapper
+
+
+class _Loads(threading.local):
+    """One thread's command attempt: whether it runs, and the versions of the aggregates it took
+    from the cache without reading the store (None: every load reads the store)."""
+
+    running = False
+    unchecked: dict[UUID, int | None] | None = None
+
+    def start(self, *, optimistic: bool) -> None:
+        self.running = True
+        self.unchecked = {} if optimistic else None
+
+    def stop(self) -> None:
+        self.running = False
+        self.unchecked = None
 
 
 class LedgerBase(Application[UUID]):
@@ -123,6 +165,9 @@ class LedgerBase(Application[UUID]):
     # costs what changed, whoever wrote it; a command gets a copy, a read-only load the cached
     # object itself (`_find(..., copy=False)`). The saves stay guarded by version as before.
     env = {"AGGREGATE_CACHE_MAXSIZE": "2000", "AGGREGATE_CACHE_FASTFORWARD": "y"}
+    # A command's first attempt takes cached aggregates as they are (see `command`); after a save
+    # the cache holds what was saved, so the next command's first attempt is usually right.
+    optimistic_loads = True
 
     def __init__(
         self,
@@ -134,6 +179,9 @@ class LedgerBase(Application[UUID]):
         super().__init__(env)
         self.clock = clock
         self.command_attempts = command_attempts
+        self._loads = _Loads()
+        self._cache_lock = threading.Lock()
+        self._policy_book: tuple[Policy, int, PolicyBook] | None = None
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -152,7 +200,9 @@ class LedgerBase(Application[UUID]):
     ) -> int | None:
         """Save in one transaction what changed (None when nothing did). `read` names aggregates
         the decision relied on without changing them: the insert is refused if any of them moved
-        on meanwhile (infra.recorders), and the command is retried on fresh state."""
+        on meanwhile (infra.recorders), and the command is retried on fresh state. So are the
+        aggregates the attempt took from the cache unchecked; loads after this save read the
+        store."""
         changed = list(self._changed(aggregates))
         if not changed:
             return None
@@ -160,8 +210,35 @@ class LedgerBase(Application[UUID]):
         expected: dict[UUID, int | None] = {
             a.id: (a.version - len(a.pending_events)) or None for a in read if a is not None
         }
+        unchecked = self._loads.unchecked
+        if unchecked:
+            expected = {**unchecked, **expected}
         recordings = self.save(*changed, expected_versions=expected)
+        if unchecked is not None:
+            self._loads.unchecked = None
         return recordings[-1].notification.id if recordings else None
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Any]:
+        """The library's save; then the cache holds the saved aggregates (a newer version than it
+        had), so that the next command's first attempt starts from them."""
+        recordings = super().save(*objs, **kwargs)
+        cache = self.repository.cache
+        if cache is not None and recordings:
+            with self._cache_lock:
+                for obj in objs:
+                    if isinstance(obj, Aggregate) and not obj.pending_events:
+                        cached = self._cached(obj.id)
+                        if cached is None or cached.version < obj.version:
+                            cache.put(obj.id, obj)
+        return recordings
+
+    def _cached(self, aggregate_id: UUID) -> Aggregate | None:
+        cache = self.repository.cache
+        try:
+            found = cache.get(aggregate_id) if cache is not None else None
+        except KeyError:
+            return None
+        return found if isinstance(found, Aggregate) else None
 
     def _save_bounded(
         self, aggregates: Iterable[Aggregate | None], read: Iterable[Aggregate | None] = ()
@@ -191,9 +268,24 @@ class LedgerBase(Application[UUID]):
 
     # --- loads --------------------------------------------------------------------------------
 
-    def _find(self, cls: type[A], aggregate_id: UUID, *, copy: bool = True) -> A | None:
+    def _find(
+        self, cls: type[A], aggregate_id: UUID, *, copy: bool = True, new: bool = False
+    ) -> A | None:
         """`copy=False` for an aggregate the caller only reads (never changes nor saves): the
-        cache's own object, without the deep copy a command needs."""
+        cache's own object, without the deep copy a command needs. In a command's first attempt
+        (see `command`) a cached aggregate is taken as it is and its version left for the save
+        to check; `new=True` names an aggregate the command expects not to exist yet, taken as
+        absent when not cached (the save checks that too)."""
+        unchecked = self._loads.unchecked
+        if unchecked is not None:
+            cached = self._cached(aggregate_id)
+            if cached is not None and not cached.pending_events:
+                unchecked.setdefault(aggregate_id, cached.version)
+                found = deepcopy(cached) if copy else cached
+                return found if isinstance(found, cls) else None
+            if cached is None and new:
+                unchecked.setdefault(aggregate_id, None)
+                return None
         try:
             aggregate: object = self.repository.get(aggregate_id, deepcopy_from_cache=copy)
         except AggregateNotFoundError:
@@ -231,7 +323,11 @@ class LedgerBase(Application[UUID]):
         found = self._find(Policy, Policy.create_id(), copy=False)
         if found is None:
             raise NotFoundError(f"no policy {Policy.create_id()}")
-        return found.book
+        # The book is built once per loaded object and version of the aggregate.
+        known = self._policy_book
+        if known is None or known[0] is not found or known[1] != found.version:
+            known = self._policy_book = (found, found.version, found.book)
+        return known[2]
 
     def get_dealer(self, dealer_id: str | UUID) -> Dealer:
         return self._get(Dealer, self._uuid(dealer_id, "dealer"), "dealer")

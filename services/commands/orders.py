@@ -24,7 +24,7 @@ class OrderCommands(LedgerBase):
         return self._get(Order, self._uuid(order_id, "order"), "order")
 
     def find_order(self, dealer_id: str, client_ref: str) -> Order | None:
-        return self._find(Order, Order.create_id(dealer_id, client_ref))
+        return self._find(Order, Order.create_id(dealer_id, client_ref), new=True)
 
     def _credit_of(self, order: Order) -> CreditLine | None:
         """The credit line a credit order draws on (C3); None for a prepaid order."""

@@ -28,6 +28,8 @@ class StagedLedger(ChannelLedger):
     so far (and, in a dry run, what earlier units kept) before they look in the store."""
 
     name = ChannelLedger.name  # the same application: its log, its projections' tracking
+    # A unit's saves are held back, and a unit is retried as a whole: its commands load fresh.
+    optimistic_loads = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._unit: dict[UUID, Aggregate] | None = None
@@ -47,10 +49,12 @@ class StagedLedger(ChannelLedger):
             self._guards.setdefault(aggregate_id, version)
         return []
 
-    def _find(self, cls: type[A], aggregate_id: UUID, *, copy: bool = True) -> A | None:
+    def _find(
+        self, cls: type[A], aggregate_id: UUID, *, copy: bool = True, new: bool = False
+    ) -> A | None:
         held = self._held(aggregate_id)
         if held is None:
-            return super()._find(cls, aggregate_id, copy=copy)
+            return super()._find(cls, aggregate_id, copy=copy, new=new)
         if not isinstance(held, cls):
             return None
         # A command changes what it loads: it gets a copy, so that a refused command leaves the

@@ -89,6 +89,28 @@ def test_a_runtime_that_does_not_lead_reads_its_own_commands_after_sync(
         follower.close()
 
 
+def test_a_sync_after_another_process_closed_a_month_waits_for_the_close_follow_ups(
+    pg_url: str, leader: PostgresRuntime
+) -> None:
+    """A process that knew every close done skips the follow-ups' look (services/runtimes/
+    postgres.py); a close written meanwhile elsewhere, not waited for there, is seen by its next
+    save, and its sync waits for the slips that close sets off."""
+    closer, writer = runtime(pg_url, lead=False), runtime(pg_url, lead=False)
+    try:
+        world = World(writer)
+        world.setup()
+        world.sell("Alpha", 310_000, D("2026-04-10"))
+        world.sell("Beta", 120_000, D("2026-04-11"))
+        assert writer.reports.slips(period="2026-04") == []
+        closer.app.close_period("2026-04", D("2026-05-01"))  # no sync: nobody waits there
+        world.do(writer.app.register_dealer("Late", "east", "A", "wang", "l@example.cn",
+                                            registered_on=D("2026-05-02")))
+        assert len(writer.reports.slips(period="2026-04")) == 3
+    finally:
+        closer.close()
+        writer.close()
+
+
 def test_one_runtime_leads_at_a_time_and_another_takes_over_when_it_stops(pg_url: str) -> None:
     first, second = runtime(pg_url, lead=True), runtime(pg_url, lead=True)
     try:
