@@ -16,7 +16,7 @@ from typing import Any
 
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
-from psycopg import sql
+from psycopg import pq, sql
 
 from infra.persistence import Database
 
@@ -110,6 +110,14 @@ def _values_text(dialect: Dialect, table: str, columns: tuple[str, ...], count: 
     return dialect.translate(text + _on_conflict(columns, key))
 
 
+# Rows from which a plain insert on PostgreSQL goes by COPY (two round trips, the cheapest per row).
+COPY_FROM = 32
+
+
+def _pipelined(cursor: Any) -> bool:
+    return bool(cursor.connection.pgconn.pipeline_status != pq.PipelineStatus.OFF)
+
+
 @lru_cache(maxsize=64)
 def _copy_text(dialect: Dialect, table: str, columns: tuple[str, ...]) -> str:
     return f"COPY {dialect.table(table)} ({', '.join(columns)}) FROM STDIN"
@@ -158,18 +166,19 @@ class Db:
     def insert_rows(self, table: str, columns: Sequence[tuple[str, str]],
                     rows: Sequence[Sequence[Any]], *, key: Sequence[str] = ()) -> None:
         """Insert `rows` (values in the order of `columns`: (name, SQL type) pairs) into `@table`
-        in a few statements, whatever their number. On PostgreSQL a plain insert is a COPY (not in
-        pipeline mode, which cannot COPY) and an upsert one statement whose parameters are one
-        array per column (`unnest`: its text stays short, so psycopg keeps it parsed and the server
-        prepared); on SQLite one statement of many rows per `MULTI_ROW_PART`. With `key` (the
-        primary key's columns), a row whose key is present replaces that row's other columns (an
-        upsert); without it, such a row fails the statement as a plain INSERT does."""
+        in a few statements, whatever their number. On PostgreSQL one statement whose parameters
+        are one array per column (`unnest`: its text stays short, so psycopg keeps it parsed and
+        the server prepared), or for `COPY_FROM` rows or more of a plain insert, outside pipeline
+        mode (which cannot COPY), a COPY; on SQLite one statement of many rows per
+        `MULTI_ROW_PART`. With `key` (the primary key's columns), a row whose key is present
+        replaces that row's other columns (an upsert); without it, such a row fails the statement
+        as a plain INSERT does."""
         if not rows:
             return
         names = tuple(c for c, _ in columns)
         if self.dialect.is_postgres:
             texts = [i for i, (_, kind) in enumerate(columns) if kind.upper() == "TEXT"]
-            if not key:
+            if not key and len(rows) >= COPY_FROM and not _pipelined(self.cursor):
                 with self.cursor.copy(_copy_text(self.dialect, table, names)) as copy:
                     for row in rows:
                         copy.write_row(_no_nul_row(row, texts))

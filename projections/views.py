@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from threading import Event
 from time import monotonic, sleep
 from typing import Any
@@ -129,6 +129,10 @@ class SQLiteChannelView(ChannelView, SQLiteTrackingRecorder):
             yield Db(c, self.dialect)
 
 
+# Events up to which a batch of a PostgreSQL view is sent in pipeline mode.
+PIPELINE_UP_TO = 64
+
+
 class PostgresChannelView(ChannelView, PostgresTrackingRecorder):
     """PostgreSQL: tables in the event store's schema; writers serialised by an advisory lock."""
 
@@ -161,11 +165,15 @@ class PostgresChannelView(ChannelView, PostgresTrackingRecorder):
     def process(self, batch: Batch) -> list[EventRecord]:
         if not batch:
             return []
-        with self.datastore.transaction(commit=True) as curs:
+        with self.datastore.transaction(commit=True) as curs, ExitStack() as pipeline:
+            if len(batch) <= PIPELINE_UP_TO:
+                # A short batch (the live feed's, usually): its statements whose results are not
+                # read go out without waiting for the server's answer one by one. A long one's
+                # gathered runs are written by COPY, which pipeline mode cannot send.
+                pipeline.enter_context(curs.connection.pipeline())
             # One statement sets the commit mode and takes the write lock; the tracked position
             # is read by the next, whose snapshot follows the lock (READ COMMITTED takes a
-            # snapshot per statement). The gathered families write a run of events in a few
-            # statements (COPY among them, which pipeline mode cannot send).
+            # snapshot per statement).
             curs.execute(
                 "SELECT set_config('synchronous_commit', %s, true), pg_advisory_xact_lock(%s)",
                 ("on" if self.synchronous_commit else "off", self.write_lock),
