@@ -31,7 +31,7 @@ from infra.settings import Settings
 from projections.live import BatchingProjectionRunner
 from projections.model import TABLES
 from projections.model.base import PREFIX
-from projections.projection import SOURCE, ChannelProjection, catch_up
+from projections.projection import BATCH, SOURCE, ChannelProjection, catch_up
 from projections.views import PostgresChannelView
 from services.application import ChannelLedger
 from services.audit import scratch as scratch_area
@@ -217,7 +217,7 @@ def measure(events: int, dealers_count: int, batch: int, runner_events: int,
 
 def figures(quick: bool = False, database: str | None = None) -> list[dict[str, Any]]:
     events, runner_events = (20_000, 5_000) if quick else (200_000, 50_000)
-    found = measure(events, 200, 500, runner_events, database)
+    found = measure(events, 200, BATCH, runner_events, database)
     base = found["read_decode"].per_second
     return [
         figure("projection_live", found["live"].per_second, "events/s", base, ">= 0.5"),
@@ -229,7 +229,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=200_000, help="events in the log")
     parser.add_argument("--dealers", type=int, default=200)
-    parser.add_argument("--batch", type=int, default=500, help="events per catch-up transaction")
+    parser.add_argument("--batch", type=int, default=BATCH, help="events per catch-up transaction")
     parser.add_argument(
         "--runner-events", type=int, default=50_000, help="events projected by the live runner (0: skip)"
     )

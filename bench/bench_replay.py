@@ -27,6 +27,7 @@ from bench.common import (
 )
 from domain.values import Tier
 from infra.persistence import parse_database_url
+from projections.projection import BATCH
 from services.application import ChannelLedger
 from services.audit import scratch as scratch_area
 from services.audit.compare import compare_in, snapshot
@@ -153,8 +154,8 @@ def figures(quick: bool = False, database: str | None = None) -> list[dict[str, 
     events = 50_000 if quick else 500_000
     with postgres_base_url(database) as base, scratch_schema(base) as url:
         head = generate(url, events, 60)
-        raw = run_child("raw", url, head, 1000)
-        full = run_child("replay", url, head, 1000)
+        raw = run_child("raw", url, head, BATCH)
+        full = run_child("replay", url, head, BATCH)
     return [figure("replay", full["events"] / full["seconds"], "events/s",
                    raw["events"] / raw["seconds"], ">= 0.6")]
 
@@ -165,7 +166,7 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=100_000,
                         help="the shorter replay whose peak RSS is compared (default 1e5)")
     parser.add_argument("--dealers", type=int, default=60, help="dealers (default 60)")
-    parser.add_argument("--batch-size", type=int, default=1000, help="events per transaction")
+    parser.add_argument("--batch-size", type=int, default=BATCH, help="events per transaction")
     parser.add_argument("--database", metavar="URL",
                         help="a PostgreSQL base URL (default: as the tests find one)")
     parser.add_argument("--child", choices=("raw", "replay"), help=argparse.SUPPRESS)

@@ -12,10 +12,10 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import ProjectionRunner
 
-from projections.projection import ChannelProjection, LogReader, read_ahead
+from projections.projection import BATCH, ChannelProjection, LogReader, read_ahead
 from projections.views import ChannelView, PostgresChannelView
 
-BATCH_LIMIT = 500  # events per transaction at most (the catch-up's batch)
+BATCH_LIMIT = BATCH  # events per transaction at most (the catch-up's batch)
 
 
 def _ready(subscription: Any) -> bool:

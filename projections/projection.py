@@ -20,6 +20,9 @@ from projections.records import EventRecord
 from projections.views import ChannelView
 
 SOURCE = "ChannelLedger"  # the application whose log is projected (ChannelLedger.name)
+# Events per transaction of a catch-up (the feed's, the replay's) and of the live feed at most:
+# long enough that a gathered run's few statements carry many rows, short enough to keep memory low.
+BATCH = 2000
 
 
 class LogReader(Application[UUID]):
@@ -77,7 +80,7 @@ def catch_up(
     source: Application[Any],
     projection: ChannelProjection,
     *,
-    batch_size: int = 500,
+    batch_size: int = BATCH,
     stop: int | None = None,
     on_batch: Callable[[int], None] | None = None,
 ) -> int:

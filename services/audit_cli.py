@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.errors import InvalidInputError
 from infra.settings import Settings
+from projections.projection import BATCH
 from services.audit import output
 from services.audit.verify import Verification, verify
 
@@ -40,8 +41,8 @@ def _scratch(p: argparse.ArgumentParser) -> None:
                    help="keep the scratch schema (PostgreSQL) or file (SQLite) and print its URL")
     p.add_argument("--scratch", metavar="NAME",
                    help="scratch schema name (PostgreSQL) or file path (SQLite); default: generated")
-    p.add_argument("--batch-size", type=int, default=1000, metavar="N",
-                   help="events per replay transaction (default 1000)")
+    p.add_argument("--batch-size", type=int, default=BATCH, metavar="N",
+                   help=f"events per replay transaction (default {BATCH})")
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from eventsourcing.application import Application
 
 from projections.model import periods
-from projections.projection import ChannelProjection, catch_up
+from projections.projection import BATCH, ChannelProjection, catch_up
 from projections.views import ChannelView
 from services.audit.progress import Progress
 
@@ -18,7 +18,7 @@ def replay(
     view: ChannelView,
     until: int,
     *,
-    batch_size: int = 1000,
+    batch_size: int = BATCH,
     progress: Progress | None = None,
 ) -> int:
     """Apply the log from the view's tracked position up to `until`, one transaction per batch;

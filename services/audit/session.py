@@ -12,7 +12,7 @@ from time import monotonic
 from domain.policy import PolicyBook
 from infra.persistence import Database, parse_database_url
 from infra.settings import Settings
-from projections.projection import SOURCE
+from projections.projection import BATCH, SOURCE
 from projections.queries import Reports
 from projections.views import ChannelView
 from services.application import ChannelLedger
@@ -98,7 +98,7 @@ class Audit:
         *,
         name: str | None = None,
         keep: bool = False,
-        batch_size: int = 1000,
+        batch_size: int = BATCH,
         label: str = "replay",
     ) -> Iterator[scratch_area.Scratch]:
         """A scratch read model rebuilt from positions 1..`until`; dropped on exit unless kept."""
@@ -113,7 +113,7 @@ class Audit:
                 area.drop()
 
     def extend(
-        self, area: scratch_area.Scratch, until: int, *, batch_size: int = 1000,
+        self, area: scratch_area.Scratch, until: int, *, batch_size: int = BATCH,
         label: str = "replay",
     ) -> int:
         done = area.view.max_tracking_id(SOURCE) or 0
@@ -129,7 +129,7 @@ class Audit:
         as_of: str | None = None,
         name: str | None = None,
         keep: bool = False,
-        batch_size: int = 1000,
+        batch_size: int = BATCH,
         limit: int = 20,
     ) -> ReplayReport:
         """Rebuild into a scratch area and compare with the live tables in one snapshot. Without

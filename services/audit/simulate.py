@@ -16,6 +16,7 @@ from domain.errors import InvalidInputError
 from domain.ids import NATIONAL_POOL
 from domain.policy import PolicyBook
 from domain.values import Month, Quarter, parse_period
+from projections.projection import BATCH
 from projections.queries import Reports
 from projections.records import from_cents
 from services.audit import output
@@ -107,7 +108,7 @@ def simulate(
     as_of: str | None = None,
     name: str | None = None,
     keep: bool = False,
-    batch_size: int = 1000,
+    batch_size: int = BATCH,
 ) -> Simulation:
     low, high = _month_range(first, last)
     cut = audit.cut(until, as_of)
