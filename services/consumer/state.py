@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from eventsourcing.persistence import Tracking
 from kafka import KafkaConsumer, KafkaProducer
 
 from projections.faults import ReadFault
@@ -54,6 +55,9 @@ class PartitionState:
     retrying: ReadFault | None = None  # a fault recorded before the assignment, tried again
     # Messages dead-lettered since the last one applied: (offset, the log position each claims).
     holes: list[tuple[int, int | None]] = field(default_factory=list)
+    # An event for all dealers applied last, whose partition tracking (and offset) is written
+    # with the partition's next events, or alone at the end of the poll.
+    untracked: Tracking | None = None
 
 
 class PartitionStopped(Exception):
