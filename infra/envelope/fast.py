@@ -12,6 +12,8 @@ the reader accepts is one marshmallow accepts, with the same values
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import re
 from collections.abc import Callable
 from datetime import date, datetime
@@ -202,6 +204,16 @@ def _inline(field: fields.Field, helper: Callable[[Reader], str]) -> tuple[str |
     return check, out
 
 
+def _plain_dataclass(cls: type, names: frozenset[str]) -> bool:
+    """Whether `cls(**values)` with a value for each of `names` only stores them: a dataclass
+    whose `__init__` takes exactly those fields, with no `__post_init__` and no slots."""
+    if not dataclasses.is_dataclass(cls) or hasattr(cls, "__post_init__") or any(
+            "__slots__" in vars(c) for c in cls.__mro__[:-1]):
+        return False
+    stored = {f.name for f in dataclasses.fields(cls)}
+    return stored == names and set(inspect.signature(cls).parameters) == names
+
+
 def compile_schema(schema: Schema) -> Reader:
     """A plain function reading what `schema.load` reads, or NotCompiled. A schema with hooks is
     compiled only if it is a typed value's (its one hook builds the value from its fields).
@@ -243,18 +255,30 @@ def compile_schema(schema: Schema) -> Reader:
                 raise NotCompiled(field)
             namespace[f"_d{i}"] = field.load_default
             tail += ["    else:", f"        loaded[{key}] = _d{i}"]
-    namespace["_required"] = frozenset(required)
-    namespace["_known"] = frozenset(name for name, field in schema.fields.items()
-                                    if not field.dump_only)
+    known = frozenset(name for name, field in schema.fields.items() if not field.dump_only)
+    namespace["_required"], namespace["_known"] = frozenset(required), known
+    if required == known:  # the keys are these, no more, no fewer
+        keys = "    if type(value) is not dict or value.keys() != _known:"
+    else:
+        keys = ("    if type(value) is not dict or not _required <= value.keys() "
+                "or not _known >= value.keys():")
+    if cls is None:
+        made = ["    return loaded"]
+    elif _plain_dataclass(cls, known) and not tail:
+        # `cls(**loaded)` without the frozen dataclass's `__init__` (which sets each field through
+        # `object.__setattr__`): the same object, every field given.
+        namespace["_new"], namespace["_setattr"] = object.__new__, object.__setattr__
+        made = ["    made = _new(_cls)", "    _setattr(made, '__dict__', loaded)", "    return made"]
+    else:
+        made = ["    return _cls(**loaded)"]
     source = "\n".join([
         "def reader(value):",
-        "    if type(value) is not dict or not _required <= value.keys() "
-        "or not _known >= value.keys():",
+        keys,
         "        raise Unsure",
         *head,
         f"    loaded = {{{', '.join(values)}}}",
         *tail,
-        "    return loaded" if cls is None else "    return _cls(**loaded)",
+        *made,
     ])
     exec(compile(source, f"<reader of {type(schema).__name__}>", "exec"), namespace)
     reader: Reader = namespace["reader"]
