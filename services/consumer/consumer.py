@@ -90,6 +90,7 @@ class ReportingConsumer(FaultsAndHoles):
         try:
             while not self.stopping.is_set():
                 self.poll_once()
+            self._track_broadcasts(set())
         finally:
             self.close()
 
@@ -107,8 +108,17 @@ class ReportingConsumer(FaultsAndHoles):
                 hints[tp] = OffsetAndMetadata(next_offset, "", -1)
         if hints and time.monotonic() >= self._hint_due:
             self._commit_hints()
-        self._rewind_beyond_the_end(set(batches))
+        fetched = set(batches)
+        self._track_broadcasts(fetched)
+        self._rewind_beyond_the_end(fetched)
         return handled
+
+    def _track_broadcasts(self, fetched: set[TopicPartition]) -> None:
+        """Write the partition tracking of a broadcast event applied last in a partition that
+        this poll brought nothing more of (see PartitionState.untracked)."""
+        for tp, state in list(self.partitions.items()):
+            if state.untracked is not None and tp not in fetched:
+                self._flush(state, [])
 
     def _commit_hints(self) -> None:
         """Only a hint for tools that show the group's lag (the reporting database decides), so
@@ -255,7 +265,9 @@ class ReportingConsumer(FaultsAndHoles):
                 pending.append((event, track(name, position, topic, partition, offset)))
             state.position = position
             last_offset, skipped = offset, False
-        self._flush(state, pending)
+        # A broadcast event applied last keeps its partition tracking for the partition's next
+        # events, unless an offset is stored after it.
+        self._flush(state, pending, track=skipped)
         if state.retrying is not None:
             self._resumed(tp, state)
         if last_offset is None:
@@ -274,9 +286,13 @@ class ReportingConsumer(FaultsAndHoles):
         fault = ApplyError(envelope.position, envelope.type.qualname, reason_of(error))
         raise PartitionStopped(fault.fault(name, offset)) from error
 
-    def _flush(self, state: PartitionState, pending: list[tuple[Any, Tracking]]) -> None:
+    def _flush(self, state: PartitionState, pending: list[tuple[Any, Tracking]], *,
+               track: bool = True) -> None:
         """Apply a run of one partition's events in one transaction (rows, tracking, offset).
-        With none, the tracking (and offset) of a broadcast event applied last is written."""
+        With none, the tracking (and offset) of a broadcast event applied last is written
+        (`track`), or kept for later."""
+        if not pending and not track:
+            return
         untracked, state.untracked = state.untracked, None
         if not pending:
             if untracked is not None:

@@ -56,7 +56,7 @@ class PartitionState:
     # Messages dead-lettered since the last one applied: (offset, the log position each claims).
     holes: list[tuple[int, int | None]] = field(default_factory=list)
     # An event for all dealers applied last, whose partition tracking (and offset) is written
-    # with the partition's next events, or alone at the end of the poll.
+    # with the partition's next events, or alone when a poll brings none of them.
     untracked: Tracking | None = None
 
 
