@@ -10,6 +10,11 @@ from kafka import KafkaConsumer, KafkaProducer
 
 from projections.faults import ReadFault
 
+# Records a poll returns at most. A partition's run of a poll is applied in one transaction, whose
+# lock, tracking, offset and commit cost the same whatever its size: the longer the run, the less
+# of that per event. 2000 records take well under max_poll_interval_ms to apply.
+MAX_POLL_RECORDS = 2000
+
 
 @dataclass(frozen=True)
 class ConsumerOptions:
@@ -22,7 +27,7 @@ class ConsumerOptions:
     max_poll_interval_ms: int = 5000
     session_timeout_ms: int = 6000
     heartbeat_interval_ms: int = 1000
-    max_poll_records: int = 500
+    max_poll_records: int = MAX_POLL_RECORDS
     client_id: str = "channel-consume"
 
     def consumer(self) -> KafkaConsumer:
