@@ -259,7 +259,8 @@ class ReportingConsumer(FaultsAndHoles):
             except Exception as error:
                 self._not_an_event(state, pending, name, envelope, offset, error)
             if envelope.broadcast:
-                self._flush(state, pending)
+                if pending:  # applied before it; a broadcast's tracking waits (untracked)
+                    self._flush(state, pending)
                 self._apply_broadcast(tp, state, envelope, event, offset)
             else:
                 pending.append((event, track(name, position, topic, partition, offset)))
