@@ -3,6 +3,7 @@ the same projection the in-process runners use, into the reporting database."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -80,6 +81,11 @@ class ReportingConsumer(FaultsAndHoles):
         partitions alone, outside any group). An event is never skipped: one the projection
         cannot apply stops its partition; the reporting database unavailable stops the member
         (the group reassigns its partitions)."""
+        # What the process holds by now (modules, schemas, connections) lives as long as it: the
+        # cyclic collector stops walking it at each full collection, which a poll's records, kept
+        # until their transaction, bring about.
+        gc.collect()
+        gc.freeze()
         self.consumer = self.options.consumer()
         if partitions is None:
             self.consumer.subscribe([self.options.topic], listener=_Rebalance(self))
@@ -317,8 +323,8 @@ class ReportingConsumer(FaultsAndHoles):
     def _apply_broadcast(self, tp: TopicPartition, state: PartitionState, envelope: Envelope,
                          event: Any, offset: int) -> None:
         """Once per database, whichever partition brings it first: its own tracking decides.
-        The partition's tracking moves past it with the partition's next events, or alone if
-        none follow in this poll (`_flush`)."""
+        The partition's tracking moves past it with the partition's next events, or alone when
+        a poll brings none of them (`_track_broadcasts`)."""
         position = envelope.position
         if position > self._broadcast_applied:
             try:
