@@ -37,6 +37,7 @@ from services.consumer import (
     partition_name,
     reporting_positions,
 )
+from services.consumer.state import MAX_POLL_RECORDS
 from tests.support import kill_with_parent
 from tests.support.kafka import broker_from_environment, create_topic, unique_topic_name
 from tests.support.postgres import connect
@@ -129,10 +130,10 @@ def consumer_throughput(reporting_url: str, options: ConsumerOptions, published:
 def raw_consume_insert(bootstrap: str, topic: str, partitions: int, count: int,
                        reporting_url: str) -> Rate:
     """kafka-python alone into PostgreSQL: the same topic's `count` messages read from every
-    partition (500 records a poll, as the consumer) and inserted, one transaction per poll with
-    an `executemany` of its records (partition, offset, value)."""
+    partition (as many records a poll as the consumer) and inserted, one transaction per poll
+    with an `executemany` of its records (partition, offset, value)."""
     reader = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                           fetch_max_wait_ms=100, max_poll_records=500)
+                           fetch_max_wait_ms=100, max_poll_records=MAX_POLL_RECORDS)
     tps = [TopicPartition(topic, p) for p in range(partitions)]
     with connect(reporting_url, autocommit=False) as conn:
         conn.execute("CREATE TABLE bench_raw_consumed (kafka_partition integer, kafka_offset "

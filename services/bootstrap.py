@@ -152,11 +152,11 @@ def consumer_options(
     topic: str | None = None,
     group: str | None = None,
     dead_letter_topic: str | None = None,
-    max_poll_records: int = 500,
+    max_poll_records: int | None = None,
 ) -> ConsumerOptions:
     """How a reporting consumer talks to the broker: the settings CHANNEL_KAFKA_*, or what the
     command line gives instead."""
-    from services.consumer import ConsumerOptions
+    from services.consumer.state import MAX_POLL_RECORDS, ConsumerOptions
 
     return ConsumerOptions(
         bootstrap=bootstrap or settings.CHANNEL_KAFKA_BOOTSTRAP,
@@ -166,7 +166,7 @@ def consumer_options(
         max_poll_interval_ms=settings.CHANNEL_KAFKA_MAX_POLL_INTERVAL_MS,
         session_timeout_ms=settings.CHANNEL_KAFKA_SESSION_TIMEOUT_MS,
         heartbeat_interval_ms=settings.CHANNEL_KAFKA_HEARTBEAT_INTERVAL_MS,
-        max_poll_records=max_poll_records,
+        max_poll_records=max_poll_records or MAX_POLL_RECORDS,
     )
 
 

@@ -45,8 +45,9 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     consume.add_argument("--dead-letter-topic",
                          help="where messages that fail the schema go "
                               "(CHANNEL_KAFKA_DEAD_LETTER_TOPIC)")
-    consume.add_argument("--max-poll-records", type=int, default=500,
-                         help="records per poll, at most (default: 500)")
+    consume.add_argument("--max-poll-records", type=int,
+                         help="records per poll, at most (default: 2000, "
+                              "services.consumer.state.MAX_POLL_RECORDS)")
     checks = consume.add_mutually_exclusive_group()
     checks.add_argument("--status", action="store_true",
                         help="print what the reporting database holds of the topic: partitions, "

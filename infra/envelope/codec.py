@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import orjson
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -17,7 +18,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from domain.lines import VALUE_TYPES
 from infra.envelope.base import BASE_FIELDS, DATACONTENTTYPE, SOURCE, SPECVERSION, EnvelopeError, event_id
 from infra.envelope.catalog import EventCatalog, EventType
-from infra.envelope.fast import Reader, Unsure, read_envelope
+from infra.envelope.fast import Reader, Unsure, Values, read_values
 from infra.envelope.fields import StrictString
 
 
@@ -89,15 +90,28 @@ class Envelope:
         """Published to every partition: the event concerns all dealers."""
         return self.partitionkey is None
 
+    @classmethod
+    def of(cls, entry: EventType, values: Values) -> Envelope:
+        """The envelope of `read_values`' values: `Envelope(id=…, type=entry, …)`, made without
+        the frozen dataclass's `__init__`, which sets each field through `object.__setattr__` (the
+        consumer makes one per message)."""
+        (identity, source, _, subject, time, position, version, predecessor, partitionkey,
+         data) = values
+        envelope = object.__new__(cls)
+        object.__setattr__(envelope, "__dict__", {
+            "id": identity, "source": source, "type": entry, "subject": subject, "time": time,
+            "position": position, "aggregateversion": version, "predecessor": predecessor,
+            "partitionkey": partitionkey, "data": data})
+        return envelope
+
     def to_event(self) -> Aggregate.Event:
         """The domain event object, built as the application's mapper builds it."""
-        state = dict(self.data)
-        state["originator_id"] = self.subject
-        state["originator_version"] = self.aggregateversion
-        state["timestamp"] = self.time
-        if self.type.created:
-            state["originator_topic"] = get_topic(self.type.aggregate_class)
-        event = object.__new__(self.type.event_class)
+        entry = self.type
+        state = {**self.data, "originator_id": self.subject,
+                 "originator_version": self.aggregateversion, "timestamp": self.time}
+        if entry.created:
+            state["originator_topic"] = get_topic(entry.aggregate_class)
+        event = object.__new__(entry.event_class)
         object.__setattr__(event, "__dict__", state)
         return event
 
@@ -174,30 +188,21 @@ class Codec:
         if value is None:
             raise EnvelopeError("empty message (no value)")
         try:
-            doc = json.loads(value)
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise EnvelopeError(f"not a JSON document: {e}") from None
-        if not isinstance(doc, dict):
-            raise EnvelopeError("not a JSON object")
-        try:
-            loaded = read_envelope(doc, self._reader)  # plain checks, as the schema's
+            # orjson's reading, checked by the fast reader. It can differ from the standard
+            # library's only by floats (orjson reads an integer beyond 64 bits as one), which no
+            # field the fast reader accepts holds.
+            values = read_values(fast_loads(value), self._reader)
         except Unsure:
+            doc = loads(value)  # the standard library's reading, for marshmallow to decide
+            if not isinstance(doc, dict):
+                raise EnvelopeError("not a JSON object") from None
             loaded = self._load(doc)
-        entry = self.catalog.named(loaded["type"])
+            values = (loaded["id"], loaded["source"], loaded["type"], loaded["subject"],
+                      loaded["time"], loaded["position"], loaded["aggregateversion"],
+                      loaded["predecessor"], loaded["partitionkey"], loaded["data"])
+        entry = self.catalog.named(values[2])
         assert entry is not None
-        return Envelope(
-            id=loaded["id"],
-            source=loaded["source"],
-            type=entry,
-            subject=loaded["subject"],
-            time=loaded["time"],
-            position=loaded["position"],
-            aggregateversion=loaded["aggregateversion"],
-            predecessor=loaded["predecessor"],
-            partitionkey=loaded["partitionkey"],
-            data=loaded["data"],
-        )
-
+        return Envelope.of(entry, values)
 
     def _reader(self, name: str) -> Reader | None:
         entry = self.catalog.named(name)
@@ -212,6 +217,24 @@ class Codec:
                 errors, dict) else "?"
             raise EnvelopeError(f"fails the envelope schema ({fields_named})", errors) from None
         return loaded
+
+
+def fast_loads(value: bytes | str) -> Any:
+    """orjson's reading of a JSON text, or None if it refuses it (NaN, a lone surrogate, another
+    encoding than UTF-8…). It gives the standard library's values but for floats: orjson reads an
+    integer beyond 64 bits as a float (tests/unit/test_envelope_fast.py)."""
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def loads(value: bytes | str) -> Any:
+    """The standard library's reading of a JSON text; its refusal is an EnvelopeError."""
+    try:
+        return json.loads(value)
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise EnvelopeError(f"not a JSON document: {e}") from None
 
 
 class _NotPlain(Exception):

@@ -3,11 +3,13 @@ the same projection the in-process runners use, into the reporting database."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
-from typing import Any
+from typing import Any, NoReturn
 
 from eventsourcing.persistence import IntegrityError, Tracking
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
@@ -29,6 +31,7 @@ from services.consumer.tracking import (
 )
 
 log = logging.getLogger("channel.consume")
+HINT_INTERVAL = 1.0  # seconds between two commits of the group's offsets (hints)
 
 
 class _Rebalance(ConsumerRebalanceListener):
@@ -38,6 +41,7 @@ class _Rebalance(ConsumerRebalanceListener):
     def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
         for tp in revoked:
             self.owner.partitions.pop(tp, None)
+            self.owner._hints.pop(tp, None)
 
     def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
         self.owner.assign(list(assigned))
@@ -65,6 +69,10 @@ class ReportingConsumer(FaultsAndHoles):
         self.stopping = threading.Event()
         self.consumer: KafkaConsumer | None = None
         self._producer: KafkaProducer | None = None
+        # The highest position of an event for all dealers known to be applied (its tracking).
+        self._broadcast_applied = 0
+        self._hints: dict[TopicPartition, OffsetAndMetadata] = {}
+        self._hint_due = 0.0
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -73,6 +81,11 @@ class ReportingConsumer(FaultsAndHoles):
         partitions alone, outside any group). An event is never skipped: one the projection
         cannot apply stops its partition; the reporting database unavailable stops the member
         (the group reassigns its partitions)."""
+        # What the process holds by now (modules, schemas, connections) lives as long as it: the
+        # cyclic collector stops walking it at each full collection, which a poll's records, kept
+        # until their transaction, bring about.
+        gc.collect()
+        gc.freeze()
         self.consumer = self.options.consumer()
         if partitions is None:
             self.consumer.subscribe([self.options.topic], listener=_Rebalance(self))
@@ -83,6 +96,7 @@ class ReportingConsumer(FaultsAndHoles):
         try:
             while not self.stopping.is_set():
                 self.poll_once()
+            self._track_broadcasts(set())
         finally:
             self.close()
 
@@ -90,8 +104,7 @@ class ReportingConsumer(FaultsAndHoles):
         assert self.consumer is not None
         batches = self.consumer.poll(timeout_ms=timeout_ms)
         handled = 0
-        hints: dict[TopicPartition, OffsetAndMetadata] = {}
-        grouped = bool(self.consumer.subscription())
+        hints = self._hints
         for tp, records in batches.items():
             if tp not in self.partitions:
                 continue  # revoked while the batch was on its way
@@ -99,14 +112,32 @@ class ReportingConsumer(FaultsAndHoles):
             next_offset = self.handle(tp, records)
             if next_offset is not None:
                 hints[tp] = OffsetAndMetadata(next_offset, "", -1)
-        if hints and grouped:
-            # Only a hint for tools that show the group's lag: the reporting database decides.
-            try:
-                self.consumer.commit_async(hints)
-            except KafkaError as e:
-                log.debug("consume: offset hint not committed: %s", e)
-        self._rewind_beyond_the_end(set(batches))
+        if hints and time.monotonic() >= self._hint_due:
+            self._commit_hints()
+        fetched = set(batches)
+        self._track_broadcasts(fetched)
+        self._rewind_beyond_the_end(fetched)
         return handled
+
+    def _track_broadcasts(self, fetched: set[TopicPartition]) -> None:
+        """Write the partition tracking of a broadcast event applied last in a partition that
+        this poll brought nothing more of (see PartitionState.untracked)."""
+        for tp, state in list(self.partitions.items()):
+            if state.untracked is not None and tp not in fetched:
+                self._flush(state, [])
+
+    def _commit_hints(self) -> None:
+        """Only a hint for tools that show the group's lag (the reporting database decides), so
+        committed at most once per HINT_INTERVAL seconds, not once per poll."""
+        assert self.consumer is not None
+        hints, self._hints = self._hints, {}
+        self._hint_due = time.monotonic() + HINT_INTERVAL
+        if not self.consumer.subscription():
+            return  # partitions given, outside any group
+        try:
+            self.consumer.commit_async(hints)
+        except KafkaError as e:
+            log.debug("consume: offset hint not committed: %s", e)
 
     def _rewind_beyond_the_end(self, fetched: set[TopicPartition]) -> None:
         """A partition whose log ends before the offset we are at lost its log (a broker that
@@ -147,6 +178,7 @@ class ReportingConsumer(FaultsAndHoles):
         """Seek each partition to the offset stored with its rows; Kafka's commits are ignored."""
         assert self.consumer is not None
         stored = self.view.stored_offsets(self.options.topic)
+        self._broadcast_applied = 0  # read again from the tracking, as the partitions' positions
         for tp in assigned:
             name = partition_name(tp.topic, tp.partition)
             position = self.view.max_tracking_id(name) or 0
@@ -185,33 +217,36 @@ class ReportingConsumer(FaultsAndHoles):
 
     def _handle(self, tp: TopicPartition, state: PartitionState, records: Sequence[Any]) -> int | None:
         pending: list[tuple[Any, Tracking]] = []
-        name = partition_name(tp.topic, tp.partition)
+        topic, partition = tp.topic, tp.partition
+        name = partition_name(topic, partition)
+        decode, track = self.codec.decode, KafkaTracking.at
         last_offset: int | None = None
         skipped = False  # the last records produced no rows: store their offset at the end
         for record in records:
+            offset = record.offset
             try:
-                envelope = self.codec.decode(record.value)
+                envelope = decode(record.value)
             except EnvelopeError as e:
-                self._flush(pending)
+                self._flush(state, pending)
                 self._dead_letter_hole(tp, state, record, e)
-                self.view.store_offset(tp.topic, tp.partition, record.offset + 1)
-                last_offset, skipped = record.offset, False
+                self.view.store_offset(topic, partition, offset + 1)
+                last_offset, skipped = offset, False
                 continue
-            if envelope.position <= state.position:
+            position = envelope.position
+            if position <= state.position:
                 self.counters.duplicates += 1
-                last_offset, skipped = record.offset, True
+                last_offset, skipped = offset, True
                 continue
             if envelope.predecessor > state.position and not self._hole_explains(
-                    tp, state, record.offset, envelope.predecessor):
-                self._flush(pending)
+                    tp, state, offset, envelope.predecessor):
+                self._flush(state, pending)
                 if not state.rewound:
                     # Messages before this one are missing (the broker lost them and the relay
                     # republishes): read the partition again from its start.
                     log.warning(
                         "consume: gap in %s[%d] at offset %d: position %d follows %d, but %d is "
                         "the last applied; reading the partition again from its start",
-                        tp.topic, tp.partition, record.offset, envelope.position,
-                        envelope.predecessor, state.position)
+                        topic, partition, offset, position, envelope.predecessor, state.position)
                     state.rewound = True
                     self.counters.rewinds += 1
                     assert self.consumer is not None
@@ -220,47 +255,61 @@ class ReportingConsumer(FaultsAndHoles):
                 # Still missing after reading from the start: a message published into a log
                 # the broker then lost; its event is republished later in order.
                 self.counters.orphans += 1
-                last_offset, skipped = record.offset, True
+                last_offset, skipped = offset, True
                 continue
-            self._close_holes(tp, state, record.offset)
+            if state.holes:
+                self._close_holes(tp, state, offset)
             state.rewound = False
-            event = self._event(name, envelope, record.offset, pending)
+            try:
+                event = envelope.to_event()
+            except Exception as error:
+                self._not_an_event(state, pending, name, envelope, offset, error)
             if envelope.broadcast:
-                self._flush(pending)
-                self._apply_broadcast(tp, envelope, event, record.offset)
+                if pending:  # applied before it; a broadcast's tracking waits (untracked)
+                    self._flush(state, pending)
+                self._apply_broadcast(tp, state, envelope, event, offset)
             else:
-                pending.append((event, KafkaTracking(name, envelope.position, topic=tp.topic,
-                                                     partition=tp.partition,
-                                                     offset=record.offset)))
-            state.position = envelope.position
-            last_offset, skipped = record.offset, False
-        self._flush(pending)
-        self._resumed(tp, state)
+                pending.append((event, track(name, position, topic, partition, offset)))
+            state.position = position
+            last_offset, skipped = offset, False
+        # A broadcast event applied last keeps its partition tracking for the partition's next
+        # events, unless an offset is stored after it.
+        self._flush(state, pending, track=skipped)
+        if state.retrying is not None:
+            self._resumed(tp, state)
         if last_offset is None:
             return None
         if skipped:
-            self.view.store_offset(tp.topic, tp.partition, last_offset + 1)
+            self.view.store_offset(topic, partition, last_offset + 1)
         return last_offset + 1
 
-    def _event(self, name: str, envelope: Envelope, offset: int,
-               pending: list[tuple[Any, Tracking]]) -> Any:
-        try:
-            return envelope.to_event()
-        except Exception as error:
-            # A valid envelope the projection's input cannot be made of: the consumer's code,
-            # not the message, is at fault; it waits for a fixed one.
-            if is_transient(error):
-                raise
-            self._flush(pending)
-            fault = ApplyError(envelope.position, envelope.type.qualname, reason_of(error))
-            raise PartitionStopped(fault.fault(name, offset)) from error
+    def _not_an_event(self, state: PartitionState, pending: list[tuple[Any, Tracking]], name: str,
+                      envelope: Envelope, offset: int, error: Exception) -> NoReturn:
+        """A valid envelope the projection's input cannot be made of: the consumer's code, not
+        the message, is at fault; it waits for a fixed one."""
+        if is_transient(error):
+            raise error
+        self._flush(state, pending)
+        fault = ApplyError(envelope.position, envelope.type.qualname, reason_of(error))
+        raise PartitionStopped(fault.fault(name, offset)) from error
 
-    def _flush(self, pending: list[tuple[Any, Tracking]]) -> None:
-        """Apply a run of one partition's events in one transaction (rows, tracking, offset)."""
+    def _flush(self, state: PartitionState, pending: list[tuple[Any, Tracking]], *,
+               track: bool = True) -> None:
+        """Apply a run of one partition's events in one transaction (rows, tracking, offset).
+        With none, the tracking (and offset) of a broadcast event applied last is written
+        (`track`), or kept for later."""
+        if not pending and not track:
+            return
+        untracked, state.untracked = state.untracked, None
         if not pending:
+            if untracked is not None:
+                # IntegrityError: the partition's tracking is past it already (a previous
+                # owner's work).
+                with suppress(IntegrityError):
+                    self.view.insert_tracking(untracked)
             return
         try:
-            applied = self.projection.process_events(list(pending))
+            applied = self.projection.process_events(pending)
         except ApplyError as error:
             # The events before it are applied with their offsets; it and those after it wait.
             offset = next((t.offset for _, t in pending
@@ -271,17 +320,21 @@ class ReportingConsumer(FaultsAndHoles):
         self.counters.duplicates += len(pending) - len(applied)
         pending.clear()
 
-    def _apply_broadcast(self, tp: TopicPartition, envelope: Envelope, event: Any,
-                         offset: int) -> None:
-        # Once per database, whichever partition brings it first: its own tracking decides.
-        try:
-            applied = self.projection.process_events(
-                [(event, Tracking(broadcast_name(tp.topic), envelope.position))])
-        except ApplyError as error:
-            raise PartitionStopped(error.fault(partition_name(tp.topic, tp.partition), offset)) from error
-        self.counters.broadcast_applied += len(applied)
-        # IntegrityError: the partition's tracking is past it already (a previous owner's work).
-        with suppress(IntegrityError):
-            self.view.insert_tracking(KafkaTracking(
-                partition_name(tp.topic, tp.partition), envelope.position, topic=tp.topic,
-                partition=tp.partition, offset=offset))
+    def _apply_broadcast(self, tp: TopicPartition, state: PartitionState, envelope: Envelope,
+                         event: Any, offset: int) -> None:
+        """Once per database, whichever partition brings it first: its own tracking decides.
+        The partition's tracking moves past it with the partition's next events, or alone when
+        a poll brings none of them (`_track_broadcasts`)."""
+        position = envelope.position
+        if position > self._broadcast_applied:
+            try:
+                applied = self.projection.process_events(
+                    [(event, Tracking(broadcast_name(tp.topic), position))])
+            except ApplyError as error:
+                raise PartitionStopped(
+                    error.fault(partition_name(tp.topic, tp.partition), offset)) from error
+            self.counters.broadcast_applied += len(applied)
+            # Applied by now, by this member or another: the broadcasts' tracking is past it.
+            self._broadcast_applied = position
+        state.untracked = KafkaTracking.at(partition_name(tp.topic, tp.partition), position,
+                                           tp.topic, tp.partition, offset)

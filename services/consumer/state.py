@@ -5,9 +5,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from eventsourcing.persistence import Tracking
 from kafka import KafkaConsumer, KafkaProducer
 
 from projections.faults import ReadFault
+
+# Records a poll returns at most. A partition's run of a poll is applied in one transaction, whose
+# lock, tracking, offset and commit cost the same whatever its size: the longer the run, the less
+# of that per event. 2000 records take well under max_poll_interval_ms to apply.
+MAX_POLL_RECORDS = 2000
 
 
 @dataclass(frozen=True)
@@ -21,7 +27,7 @@ class ConsumerOptions:
     max_poll_interval_ms: int = 5000
     session_timeout_ms: int = 6000
     heartbeat_interval_ms: int = 1000
-    max_poll_records: int = 500
+    max_poll_records: int = MAX_POLL_RECORDS
     client_id: str = "channel-consume"
 
     def consumer(self) -> KafkaConsumer:
@@ -54,6 +60,9 @@ class PartitionState:
     retrying: ReadFault | None = None  # a fault recorded before the assignment, tried again
     # Messages dead-lettered since the last one applied: (offset, the log position each claims).
     holes: list[tuple[int, int | None]] = field(default_factory=list)
+    # An event for all dealers applied last, whose partition tracking (and offset) is written
+    # with the partition's next events, or alone when a poll brings none of them.
+    untracked: Tracking | None = None
 
 
 class PartitionStopped(Exception):

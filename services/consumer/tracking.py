@@ -43,6 +43,16 @@ class KafkaTracking(Tracking):
     partition: int = 0
     offset: int = 0
 
+    @classmethod
+    def at(cls, name: str, position: int, topic: str, partition: int, offset: int) -> KafkaTracking:
+        """`KafkaTracking(name, position, topic=…, partition=…, offset=…)`, made the cheap way:
+        the consumer makes one per message (the frozen dataclass's `__init__` sets each field
+        through `object.__setattr__`)."""
+        tracking = object.__new__(cls)
+        object.__setattr__(tracking, "__dict__", {
+            "application_name": name, "notification_id": position, "topic": topic,
+            "partition": partition, "offset": offset})
+        return tracking
 
 
 class OffsetsMixin:

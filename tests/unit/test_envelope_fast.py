@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from examples.ml_company import Demo
 from infra.envelope import Codec, EnvelopeError
+from infra.envelope.codec import fast_loads
 from infra.envelope.fast import Unsure, read_envelope
 from infra.settings import Settings
 from services.bootstrap import build_runtime
@@ -143,3 +144,81 @@ def test_a_document_altered_within_the_schema_is_still_read_fast(
             if isinstance(value, str) and not value[:1].isdigit():
                 altered["data"][key] = value + " (altered)"
         assert fast(altered) == slow(altered)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+def _floats_in(value: Any) -> bool:
+    if isinstance(value, float):
+        return True
+    if isinstance(value, list):
+        return any(map(_floats_in, value))
+    if isinstance(value, dict):
+        return any(map(_floats_in, value.values()))
+    return False
+
+
+def _same_reading_but_floats(text: str | bytes) -> None:
+    """Where orjson reads no float, its values are the standard library's."""
+    fast_doc = fast_loads(text)
+    if fast_doc is None or _floats_in(fast_doc):
+        return
+    assert fast_doc == json.loads(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=JSON_VALUES, ascii_only=st.booleans(), as_bytes=st.booleans())
+def test_orjson_reads_a_document_without_floats_as_the_standard_library(
+    value: Any, ascii_only: bool, as_bytes: bool,
+) -> None:
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    _same_reading_but_floats(text.encode() if as_bytes else text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.one_of(
+    st.text(alphabet='{}[]",:.-+0123456789eEtrufalsnNIiy \\u\ud800\ufeff'),
+    st.binary(),
+    st.integers().map(str),
+    st.sampled_from(["NaN", "-Infinity", "1e400", '"\\ud800"', "[1,]", '{"a":1,"a":2}',
+                     "\ufeff{}", "9" * 30, "[" * 2000 + "]" * 2000]),
+))
+def test_orjson_reads_any_text_without_floats_as_the_standard_library(text: str | bytes) -> None:
+    try:
+        json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        assert fast_loads(text) is None or _floats_in(fast_loads(text))  # refused, not misread
+        return
+    _same_reading_but_floats(text)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_the_codec_decodes_an_altered_message_as_marshmallow_on_the_standard_librarys_reading(
+    documents: list[dict[str, Any]], data: st.DataObject,
+) -> None:
+    """The whole decode (orjson and the fast reader, else marshmallow) against marshmallow on
+    json.loads' document, integers beyond 64 bits included."""
+    doc = data.draw(st.sampled_from(documents))
+    path = data.draw(st.sampled_from(_paths(doc)))
+    how = data.draw(st.sampled_from(["replace", "delete", "add"]))
+    odd = data.draw(st.sampled_from([*ODD, 1 << 64, -(1 << 63) - 1, 10**30, 2.0, 1e300]))
+    value = json.dumps(_altered(doc, path, how, odd))
+    try:
+        reference = slow(json.loads(value))
+    except EnvelopeError:
+        with pytest.raises(EnvelopeError):
+            CODEC.decode(value)
+        return
+    envelope = CODEC.decode(value)
+    assert (envelope.id, envelope.source, envelope.type.name, envelope.subject, envelope.time,
+            envelope.position, envelope.aggregateversion, envelope.predecessor,
+            envelope.partitionkey, envelope.data) == (
+        reference["id"], reference["source"], reference["type"], reference["subject"],
+        reference["time"], reference["position"], reference["aggregateversion"],
+        reference["predecessor"], reference["partitionkey"], reference["data"])
