@@ -15,6 +15,7 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.projection import Projection
 
 from infra import transcodings
+from infra.heap import freeze_long_lived
 from projections.faults import ApplyError, is_transient, reason_of
 from projections.records import EventRecord
 from projections.views import ChannelView
@@ -93,6 +94,7 @@ def catch_up(
     lock, events another feeder applied meanwhile. The store's feed, the audit replay and the
     benchmarks all run it."""
     applied = 0
+    freeze_long_lived()
     first = (projection.view.max_tracking_id(source.name) or 0) + 1
     if stop is not None and first > stop:
         return 0

@@ -3,7 +3,6 @@ the same projection the in-process runners use, into the reporting database."""
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 import time
@@ -18,6 +17,7 @@ from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
 from infra.envelope import Codec, Envelope, EnvelopeError
+from infra.heap import freeze_long_lived
 from projections import faults
 from projections.faults import ApplyError, is_transient, reason_of
 from projections.projection import ChannelProjection
@@ -81,11 +81,7 @@ class ReportingConsumer(FaultsAndHoles):
         partitions alone, outside any group). An event is never skipped: one the projection
         cannot apply stops its partition; the reporting database unavailable stops the member
         (the group reassigns its partitions)."""
-        # What the process holds by now (modules, schemas, connections) lives as long as it: the
-        # cyclic collector stops walking it at each full collection, which a poll's records, kept
-        # until their transaction, bring about.
-        gc.collect()
-        gc.freeze()
+        freeze_long_lived()
         self.consumer = self.options.consumer()
         if partitions is None:
             self.consumer.subscribe([self.options.topic], listener=_Rebalance(self))
