@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 _lock = threading.Lock()
 _done = False
@@ -21,3 +23,33 @@ def freeze_long_lived() -> None:
         _done = True
         gc.collect()
         gc.freeze()
+
+
+_paused = 0
+_was_enabled = True
+
+
+@contextmanager
+def collector_paused() -> Iterator[Callable[[], None]]:
+    """The cyclic collector paused for a bounded run of batches (a catch-up): each batch holds its
+    events until it commits, and the collector, triggered by their allocations, would walk them
+    again and again. The function given collects the young generations; called between batches,
+    it keeps anything cyclic from piling up, so memory stays flat. Nested or concurrent runs
+    share the pause; the last to end restores the collector as it was."""
+    global _paused, _was_enabled
+    with _lock:
+        if _paused == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _paused += 1
+    try:
+        yield _collect_young
+    finally:
+        with _lock:
+            _paused -= 1
+            if _paused == 0 and _was_enabled:
+                gc.enable()
+
+
+def _collect_young() -> None:
+    gc.collect(1)

@@ -15,7 +15,7 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.projection import Projection
 
 from infra import transcodings
-from infra.heap import freeze_long_lived
+from infra.heap import collector_paused, freeze_long_lived
 from projections.faults import ApplyError, is_transient, reason_of
 from projections.records import EventRecord
 from projections.views import ChannelView
@@ -100,11 +100,13 @@ def catch_up(
         return 0
     reading = _read_ahead if isinstance(getattr(source.recorder, "datastore", None),
                                         PostgresDatastore) else _read
-    for batch in reading(source, first, stop, batch_size):
-        count = len(projection.process_events(batch))
-        applied += count
-        if on_batch is not None:
-            on_batch(count)
+    with collector_paused() as between_batches:
+        for batch in reading(source, first, stop, batch_size):
+            count = len(projection.process_events(batch))
+            applied += count
+            between_batches()
+            if on_batch is not None:
+                on_batch(count)
     return applied
 
 
