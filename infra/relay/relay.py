@@ -310,9 +310,8 @@ class Relay(TopicChecks):
         partitions = self.state.partitions
         base = self.state.links if base is None else base
         previous = {p: link.position for p, link in base.items()}  # the predecessors
-        touched: set[int] = set()
         messages: list[tuple[int, bytes | None, bytes]] = []
-        envelopes, keys, mapper = self.envelopes, self.keys, self.app.mapper
+        append, envelopes, keys, mapper = messages.append, self.envelopes, self.keys, self.app.mapper
         for row in rows:
             position, originator_id, version, topic, state = row
             kind = envelopes.kind(topic)
@@ -326,9 +325,14 @@ class Relay(TopicChecks):
                 key = keys.key_of(kind.event_class, originator_id, stored.fields, self._event_of,
                                   row)
                 head = envelopes.head(kind, position, originator_id, version, stored)
+            if key is not None and event is None:  # the common case: one message, written fast
+                p, key_bytes = self._partition(key, partitions)
+                append((p, key_bytes, envelopes.finish(head, previous.get(p, 0), key)))
+                previous[p] = position
+                continue
+            raw_key: bytes | None = None
             if key is None:
                 targets: Sequence[int] = range(partitions)
-                raw_key = None
             else:
                 target, raw_key = self._partition(key, partitions)
                 targets = (target,)
@@ -338,13 +342,13 @@ class Relay(TopicChecks):
                          self.codec.encode(event, position=position, predecessor=predecessor,
                                            partitionkey=key))
                 previous[p] = position
-                messages.append((p, raw_key, value))
-            touched.update(targets)
+                append((p, raw_key, value))
         # The links the batch leaves as they were are the base's own: their offsets are those
         # the base's batch records once acknowledged.
         links = dict(base)
-        for p in touched:
-            links[p] = Link(previous[p], -1)
+        for p, position in previous.items():
+            if p not in base or base[p].position != position:
+                links[p] = Link(position, -1)
         start = rows[0][0] if rows else 0
         last = rows[-1][0] if rows else 0
         return _Batch(len(rows), last, messages, links, base, partitions, start)
