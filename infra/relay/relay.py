@@ -123,6 +123,7 @@ class Relay(TopicChecks):
         # own, while this one encodes and sends: their waits overlap the work.
         self._db = (ThreadPoolExecutor(1, thread_name_prefix="relay-db")
                     if self.database.is_postgres and self.log.own else None)
+        self._read_ahead(self.state.position + 1, until)  # while the topic is checked
         try:
             while not self.stopping.is_set():
                 try:
@@ -230,10 +231,7 @@ class Relay(TopicChecks):
         ahead = None
         if until is None or batch.last < until:
             try:
-                rows = self._read(batch.last + 1, until)
-                if rows and (until is None or rows[-1][0] < until):
-                    self._read_ahead(rows[-1][0] + 1, until)  # read while these are sent
-                ahead = self._encode(rows, batch.links)
+                ahead = self._encode(self._read(batch.last + 1, until), batch.links)
             except Exception as e:  # read again, and reported, when it is this batch's turn
                 log.debug("relay: reading ahead: %s", e)
             if ahead is not None and ahead.count:
@@ -264,15 +262,19 @@ class Relay(TopicChecks):
                         type(e).__name__, e)
 
     def _read(self, start: int, until: int | None = None) -> list[Row]:
-        """The rows from `start`: those read ahead if they were (and found some), else read."""
+        """The rows from `start`: those read ahead if they were (and found some), else read. The
+        rows after them are read ahead, while these are encoded and sent."""
         reading, self._reading = self._reading, None
+        rows: list[Row] = []
         if reading is not None and reading[0] == (start, until):
             rows = reading[1].result()
-            if rows:
-                return rows
-        if self._db is None:
-            return self.log.read(start, self.batch_size, until)
-        return self._db.submit(self.log.read, start, self.batch_size, until).result()
+        if not rows:
+            if self._db is None:
+                return self.log.read(start, self.batch_size, until)
+            rows = self._db.submit(self.log.read, start, self.batch_size, until).result()
+        if rows and (until is None or rows[-1][0] < until):
+            self._read_ahead(rows[-1][0] + 1, until)
+        return rows
 
     def _read_ahead(self, start: int, until: int | None) -> None:
         if self._db is not None:
