@@ -34,6 +34,11 @@ class ValueAsObject(Transcoding):
         self.name = re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
         self._names = tuple(f.name for f in fields(cls))
 
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        """The fields stored, in this order."""
+        return self._names
+
     def encode(self, obj: Any) -> dict[str, Any]:
         return {n: getattr(obj, n) for n in self._names}
 

@@ -129,5 +129,8 @@ class EventCatalog:
         except KeyError:
             raise EnvelopeError(f"{type(event).__qualname__} is not a Channel Ledger event") from None
 
+    def entry_of(self, event_class: type) -> EventType | None:
+        return self._by_class.get(event_class)
+
     def named(self, name: str) -> EventType | None:
         return self._by_name.get(name)

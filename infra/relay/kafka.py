@@ -80,30 +80,34 @@ class KafkaOptions:
                              fetch_max_wait_ms=100)
 
 
-def topic_partitions(options: KafkaOptions) -> int | None:
-    """The topic's partition count, None when the broker does not know the topic."""
-    admin = options.admin()
+def topic_partitions(options: KafkaOptions, admin: KafkaAdminClient | None = None) -> int | None:
+    """The topic's partition count, None when the broker does not know the topic (`admin`: a
+    client to use, else one of its own)."""
+    client = admin or options.admin()
     try:
-        described = admin.describe_topics([options.topic])
+        described = client.describe_topics([options.topic])
     except UnknownTopicOrPartitionError:
         return None
     finally:
-        admin.close()
+        if admin is None:
+            client.close()
     for topic in described:
         if topic.get("name", topic.get("topic")) == options.topic and not topic.get("error_code"):
             return len(topic.get("partitions") or []) or None
     return None
 
 
-def create_topic(options: KafkaOptions, partitions: int) -> None:
-    admin = options.admin()
+def create_topic(options: KafkaOptions, partitions: int,
+                 admin: KafkaAdminClient | None = None) -> None:
+    client = admin or options.admin()
     try:
-        admin.create_topics([NewTopic(options.topic, partitions, 1)],
-                            timeout_ms=options.request_timeout_ms)
+        client.create_topics([NewTopic(options.topic, partitions, 1)],
+                             timeout_ms=options.request_timeout_ms)
     except TopicAlreadyExistsError:
         pass
     finally:
-        admin.close()
+        if admin is None:
+            client.close()
 
 
 def delete_topic(options: KafkaOptions) -> None:

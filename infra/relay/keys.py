@@ -3,6 +3,7 @@ none for an event that concerns every dealer, which is broadcast to every partit
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -30,6 +31,32 @@ def _key_of_creation(created: Any) -> str | None:
     return None
 
 
+class _Unsure(Exception):
+    pass
+
+
+_UNKNOWN: Any = object()
+
+
+def _stored_value(fields: bytes, name: str) -> str | None:
+    """`str(getattr(event, name))`, or None, of the event whose stored state has these fields,
+    for a value stored as JSON text, a number, true or false (any other, such as a transcoded
+    value: _Unsure). The events' classes have no attribute of these names beside their fields
+    (tests/unit/test_envelope_keys.py)."""
+    opening = f'"{name}":"'.encode()
+    if fields.startswith(opening):  # the first field, as a creation names its dealer
+        end = fields.find(b'"', len(opening))
+        text = fields[len(opening):end]
+        if b"\\" not in text:
+            return text.decode()
+    value = json.loads(b"{" + fields + b"}").get(name)
+    if value is None or type(value) is str:
+        return value
+    if type(value) in (int, bool):
+        return str(value)
+    raise _Unsure
+
+
 class PartitionKeys:
     """The Kafka key of each event: the dealer it concerns, or None for an event that concerns
     every dealer (price list, accounting calendar, the roster's opening), which is broadcast.
@@ -41,6 +68,33 @@ class PartitionKeys:
         self._load_first = load_first
         self._capacity = capacity
         self._keys: OrderedDict[UUID, str | None] = OrderedDict()
+        self._classes: dict[type, tuple[bool, bool]] = {}  # (a dealer's event, a creation)
+
+    def key_of(self, event_class: type, aggregate_id: Any, fields: bytes,
+               event: Callable[[Any], Any], source: Any) -> str | None:
+        """`key_for(event(source))` of an event whose stored state has these `fields` (its text
+        after the timestamp: `"name":value,...`), building the event only when the state does
+        not tell (see `_stored_value`) or the aggregate's key is not known."""
+        kinds = self._classes.get(event_class)
+        if kinds is None:
+            kinds = self._classes[event_class] = (issubclass(event_class, Dealer.Event),
+                                                  issubclass(event_class, Aggregate.Created))
+        if kinds[0]:
+            return str(aggregate_id)
+        try:
+            if kinds[1]:
+                key = _stored_value(fields, "dealer_id")
+                if key is None:
+                    key = _stored_value(fields, "pool")
+                key = self._remember(aggregate_id, key)
+            else:
+                key = self._keys.get(aggregate_id, _UNKNOWN)
+                if key is _UNKNOWN:
+                    return self.key_for(event(source))
+                self._keys.move_to_end(aggregate_id)
+            return _stored_value(fields, "dealer_id") if key is None else key
+        except _Unsure:
+            return self.key_for(event(source))
 
     def key_for(self, event: Any) -> str | None:
         if isinstance(event, Dealer.Event):

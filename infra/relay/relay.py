@@ -11,6 +11,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
@@ -23,9 +24,11 @@ from kafka.errors import KafkaError
 from psycopg import sql
 
 from infra.envelope import Codec
+from infra.envelope.stored import StoredEnvelopes
 from infra.persistence import Database
 from infra.relay.kafka import HEADERS, KafkaOptions
 from infra.relay.keys import PartitionKeys, partition_for
+from infra.relay.log import LogReader, Row, notification
 from infra.relay.store import Link, RelayState, RelayStore, open_relay_store
 from infra.relay.topic import BrokerLostData, TopicChecks
 from infra.sql import open_datastore
@@ -41,19 +44,22 @@ def _backoff(failures: int) -> float:
 @dataclass
 class _Batch:
     """A batch of the log encoded: its messages (partition, key, value) and the links they make,
-    from `base`, the links they follow."""
+    from `base`, the links they follow; once handed to the producer, the future of each message
+    (with its partition)."""
 
-    notifications: Sequence[Notification]
+    count: int  # events
+    last: int  # the last position (0 for an empty batch)
     messages: list[tuple[int, bytes | None, bytes]]
     links: dict[int, Link]
     base: dict[int, Link]
     partitions: int
     start: int
+    sent: list[tuple[int, Any]] | None = None
 
     def follows(self, state: RelayState) -> bool:
         """Whether the batch is still the next one of this state (nothing moved since); an empty
         one is read again (events may have come since)."""
-        return (bool(self.notifications) and self.base is state.links
+        return (self.count > 0 and self.base is state.links
                 and self.partitions == state.partitions and self.start == state.position + 1)
 
 
@@ -61,8 +67,10 @@ class Relay(TopicChecks):
     """Publishes the store's notification log to Kafka, in order, at least once.
 
     `app` is the write side's application (its recorder and mapper read the log). A batch is
-    published, flushed and acknowledged before its last position is recorded, so a crash
-    republishes (never skips) and consumers drop the duplicates by position.
+    published and acknowledged before its last position is recorded, so a crash republishes
+    (never skips) and consumers drop the duplicates by position. The next batch is read, encoded
+    and handed to the producer before this one's acknowledgements are awaited: the producer
+    always has the next messages to send, and sends them after this batch's, in log order.
     """
 
     def __init__(self, app: Any, database: Database, options: KafkaOptions, *,
@@ -76,12 +84,16 @@ class Relay(TopicChecks):
         # Unchecked: the envelopes are checked by the tests, not decoded again on every message
         # (see Codec). The topic checks still decode what they read back.
         self.codec = codec or Codec(checked=False)
+        # Written from the stored state, as the codec writes the mapper's event (with a checked
+        # codec, the codec itself writes each: see infra/envelope/stored.py).
+        self.envelopes = StoredEnvelopes(self.codec, app.mapper)
         # The position is a tracking record in the store's database (see relay.store), on a
         # datastore of the relay's own: its record stays readable and writable after the
         # application is closed (a republish asked for before or after a run).
         self.store = store or open_relay_store(
             app.factory.datastore if database.path == ":memory:" else open_datastore(database))
         self.database = database
+        self.log = LogReader(app.recorder, database)
         self.keys = PartitionKeys(self._first_event)
         self.state = self.store.load(options.topic)
         self.producer: KafkaProducer | None = None
@@ -89,8 +101,13 @@ class Relay(TopicChecks):
         self._verified_at = 0.0
         self._needs_check = True  # the topic and what it holds are checked before publishing
         self.published = 0  # messages acknowledged in this process (a broadcast counts N)
-        self._partitions: dict[str, tuple[int, int]] = {}  # key -> (partition count, partition)
-        self._ahead: _Batch | None = None  # the next batch, read while one is acknowledged
+        # key -> (partition count, partition, the key's bytes)
+        self._partitions: dict[str, tuple[int, int, bytes]] = {}
+        self._ahead: _Batch | None = None  # the next batch, sent while one is acknowledged
+        self._db: ThreadPoolExecutor | None = None  # reads and records while run() runs
+        self._reading: tuple[tuple[int, int | None], Future[list[Row]]] | None = None
+        self._saving: tuple[set[int], Future[None]] | None = None  # the last save handed over
+        self._unsaved: set[int] = set()  # partitions whose link moved since the last save
 
     def _first_event(self, aggregate_id: UUID) -> Any:
         return next(iter(self.app.events.get(aggregate_id, lte=1)), None)
@@ -102,6 +119,11 @@ class Relay(TopicChecks):
         While the broker or the database is unreachable it retries with backoff; it never skips
         an event."""
         failures = 0
+        # On PostgreSQL, the log is read and the position recorded on a thread of the relay's
+        # own, while this one encodes and sends: their waits overlap the work.
+        self._db = (ThreadPoolExecutor(1, thread_name_prefix="relay-db")
+                    if self.database.is_postgres and self.log.own else None)
+        self._read_ahead(self.state.position + 1, until)  # while the topic is checked
         try:
             while not self.stopping.is_set():
                 try:
@@ -115,7 +137,17 @@ class Relay(TopicChecks):
                                 "position %d", type(e).__name__, e, delay, self.state.position + 1)
                     self.stopping.wait(delay)
         finally:
+            self._finish_ahead()
             self._drop_producer()
+            db, self._db = self._db, None
+            if db is not None:
+                db.submit(self.log.close)
+                db.shutdown(wait=True)
+            try:
+                self._wait_saved()
+            except Exception as e:  # published again next time
+                log.warning("relay: recording the position failed (%s: %s)", type(e).__name__, e)
+            self.log.close()
         return False
 
     def _follow(self, wait: Callable[[float], None], until: int | None) -> bool:
@@ -125,7 +157,7 @@ class Relay(TopicChecks):
             try:
                 if self._needs_check or time.monotonic() - self._verified_at > self.verify_seconds:
                     self.check_topic()
-                count = self.publish_next()
+                count = self.publish_next(until)
                 failures = 0
             except BrokerLostData as e:
                 self.start_over(str(e))
@@ -151,6 +183,7 @@ class Relay(TopicChecks):
     def close(self) -> None:
         self.stop()
         self._drop_producer()
+        self.log.close()
 
     @contextmanager
     def _waiter(self) -> Iterator[Callable[[float], None]]:
@@ -176,6 +209,7 @@ class Relay(TopicChecks):
             conn.close()
 
     def _drop_producer(self) -> None:
+        self._ahead = None  # its messages may or may not arrive: it is published again
         producer, self.producer = self.producer, None
         if producer is not None:
             with suppress(Exception):
@@ -183,76 +217,171 @@ class Relay(TopicChecks):
 
     # --- publishing -----------------------------------------------------------------------
 
-    def publish_next(self) -> int:
-        """Publish the next batch of the log; returns how many events it held. While the broker
-        acknowledges a batch, the next one is read and encoded (its messages follow from the
-        positions alone); it is dropped if this batch fails or the state moves otherwise."""
+    def publish_next(self, until: int | None = None) -> int:
+        """Publish the next batch of the log (none after position `until`); returns how many
+        events it held. Before its acknowledgements are awaited, the next batch is read, encoded
+        and sent (its messages follow from the positions alone); it is dropped, and published
+        again, if this batch fails."""
         batch, self._ahead = self._ahead, None
         if batch is None or not batch.follows(self.state):
-            batch = self._encode(self._read(self.state.position + 1))
-        if not batch.notifications:
-            return 0
-        sent = self._send(batch)
-        try:
-            self._ahead = self._encode(self._read(batch.notifications[-1].id + 1), batch.links)
-        except Exception as e:  # read again, and reported, when it is this batch's turn
-            log.debug("relay: reading ahead: %s", e)
-        try:
-            self._complete(batch, sent)
-        except BaseException:
-            self._ahead = None
-            raise
-        return len(batch.notifications)
+            batch = self._encode(self._read(self.state.position + 1, until))
+            if not batch.count:
+                return 0
+            self._send(batch)
+        ahead = None
+        if until is None or batch.last < until:
+            try:
+                ahead = self._encode(self._read(batch.last + 1, until), batch.links)
+            except Exception as e:  # read again, and reported, when it is this batch's turn
+                log.debug("relay: reading ahead: %s", e)
+            if ahead is not None and ahead.count:
+                self._send(ahead)
+            else:
+                ahead = None
+        self._complete(batch)
+        self._ahead = ahead
+        return batch.count
 
     def publish(self, notifications: Sequence[Notification]) -> None:
         """Publish these notifications, the next of the log, and record them."""
-        batch = self._encode(notifications)
-        self._complete(batch, self._send(batch))
+        self._finish_ahead()
+        batch = self._encode([(n.id, n.originator_id, n.originator_version, n.topic, n.state)
+                              for n in notifications])
+        self._send(batch)
+        self._complete(batch)
 
-    def _read(self, start: int) -> Sequence[Notification]:
-        return self.app.recorder.select_notifications(start=start, limit=self.batch_size)
+    def _finish_ahead(self) -> None:
+        """Wait for the batch in flight, if any, and record it (when stopping)."""
+        batch, self._ahead = self._ahead, None
+        if batch is None or self.producer is None or not batch.follows(self.state):
+            return
+        try:
+            self._complete(batch)
+        except Exception as e:  # published again next time
+            log.warning("relay: the last batch sent was not acknowledged (%s: %s)",
+                        type(e).__name__, e)
 
-    def _encode(self, notifications: Sequence[Notification],
-                base: dict[int, Link] | None = None) -> _Batch:
+    def _read(self, start: int, until: int | None = None) -> list[Row]:
+        """The rows from `start`: those read ahead if they were (and found some), else read. The
+        rows after them are read ahead, while these are encoded and sent."""
+        reading, self._reading = self._reading, None
+        rows: list[Row] = []
+        if reading is not None and reading[0] == (start, until):
+            rows = reading[1].result()
+        if not rows:
+            if self._db is None:
+                return self.log.read(start, self.batch_size, until)
+            rows = self._db.submit(self.log.read, start, self.batch_size, until).result()
+        if rows and (until is None or rows[-1][0] < until):
+            self._read_ahead(rows[-1][0] + 1, until)
+        return rows
+
+    def _read_ahead(self, start: int, until: int | None) -> None:
+        if self._db is not None:
+            self._reading = ((start, until),
+                             self._db.submit(self.log.read, start, self.batch_size, until))
+
+    def _record(self, changed: Sequence[int]) -> None:
+        """Record the state (its position and the links of `changed` and of the partitions a
+        failed save left behind): on the relay's database thread while run() runs, in order."""
+        self._unsaved.update(changed)
+        if self._db is None:
+            self.store.save(self.state, changed=sorted(self._unsaved))
+            self._unsaved.clear()
+            return
+        self._wait_saved()
+        state = self.state
+        snapshot = RelayState(state.topic, state.position, state.partitions, state.republished,
+                              dict(state.links))
+        partitions = set(self._unsaved)
+        self._saving = (partitions, self._db.submit(self.store.save, snapshot,
+                                                    changed=sorted(partitions)))
+
+    def _wait_saved(self) -> None:
+        """Wait for the last save handed over; raises its error."""
+        saving, self._saving = self._saving, None
+        if saving is not None:
+            saving[1].result()
+            self._unsaved -= saving[0]
+
+    def _encode(self, rows: Sequence[Row], base: dict[int, Link] | None = None) -> _Batch:
         """Every message of the batch, encoded before any is sent: encoding between sends keeps
         the producer's I/O thread waking up for batches of a few messages. `base`: the links the
         batch follows (default: the state's)."""
         assert self.state.partitions is not None, "check_topic() first"
         partitions = self.state.partitions
         base = self.state.links if base is None else base
-        links = {p: Link(link.position, link.offset) for p, link in base.items()}
+        previous = {p: link.position for p, link in base.items()}  # the predecessors
         messages: list[tuple[int, bytes | None, bytes]] = []
-        for notification in notifications:
-            event = self.app.mapper.to_domain_event(notification)
-            key = self.keys.key_for(event)
-            targets = range(partitions) if key is None else (self._partition(key, partitions),)
-            raw_key = None if key is None else key.encode()
+        append, envelopes, keys, mapper = messages.append, self.envelopes, self.keys, self.app.mapper
+        for row in rows:
+            position, originator_id, version, topic, state = row
+            kind = envelopes.kind(topic)
+            stored = envelopes.read(kind, originator_id, state)
+            event: Any = None
+            if stored is None:
+                event = mapper.to_domain_event(notification(row))
+                key = keys.key_for(event)
+                head = b""
+            else:
+                key = keys.key_of(kind.event_class, originator_id, stored.fields, self._event_of,
+                                  row)
+                head = envelopes.head(kind, position, originator_id, version, stored)
+            if key is not None and event is None:  # the common case: one message, written fast
+                p, key_bytes = self._partition(key, partitions)
+                append((p, key_bytes, envelopes.finish(head, previous.get(p, 0), key)))
+                previous[p] = position
+                continue
+            raw_key: bytes | None = None
+            if key is None:
+                targets: Sequence[int] = range(partitions)
+            else:
+                target, raw_key = self._partition(key, partitions)
+                targets = (target,)
             for p in targets:
-                value = self.codec.encode(event, position=notification.id,
-                                          predecessor=links[p].position if p in links else 0,
-                                          partitionkey=key)
-                links[p] = Link(notification.id, -1)
-                messages.append((p, raw_key, value))
-        start = notifications[0].id if notifications else 0
-        return _Batch(notifications, messages, links, base, partitions, start)
+                predecessor = previous.get(p, 0)
+                value = (envelopes.finish(head, predecessor, key) if event is None else
+                         self.codec.encode(event, position=position, predecessor=predecessor,
+                                           partitionkey=key))
+                previous[p] = position
+                append((p, raw_key, value))
+        # The links the batch leaves as they were are the base's own: their offsets are those
+        # the base's batch records once acknowledged.
+        links = dict(base)
+        for p, position in previous.items():
+            if p not in base or base[p].position != position:
+                links[p] = Link(position, -1)
+        start = rows[0][0] if rows else 0
+        last = rows[-1][0] if rows else 0
+        return _Batch(len(rows), last, messages, links, base, partitions, start)
 
-    def _send(self, batch: _Batch) -> list[tuple[int, Any]]:
+    def _event_of(self, row: Row) -> Any:
+        return self.app.mapper.to_domain_event(notification(row))
+
+    def _send(self, batch: _Batch) -> None:
         if self.producer is None:
             self.producer = self.options.producer()
         send, topic = self.producer.send, self.options.topic
-        return [(p, send(topic, value=value, key=raw_key, partition=p, headers=HEADERS))
-                for p, raw_key, value in batch.messages]
+        batch.sent = [(p, send(topic, value=value, key=raw_key, partition=p, headers=HEADERS))
+                      for p, raw_key, value in batch.messages]
 
-    def _complete(self, batch: _Batch, sent: list[tuple[int, Any]]) -> None:
-        """Wait for every acknowledgement, then record the batch's last position and links."""
-        assert self.producer is not None
+    def _complete(self, batch: _Batch) -> None:
+        """Wait for every acknowledgement of the batch, then record its last position and
+        links."""
+        assert self.producer is not None and batch.sent is not None
         links = batch.links
-        self.producer.flush(timeout=self.options.request_timeout_ms * 3 / 1000)
+        deadline = time.monotonic() + self.options.request_timeout_ms * 3 / 1000
         first: dict[int, int] = {}
-        for p, future in sent:
-            metadata = future.get(timeout=0)  # raises the send's error, if any
-            first.setdefault(p, metadata.offset)
-            links[p].offset = max(links[p].offset, metadata.offset)
+        for p, future in batch.sent:
+            if not future.is_done:  # raises the send's error, if any
+                future.get(timeout=max(0.0, deadline - time.monotonic()))
+            elif future.exception is not None:
+                raise future.exception
+            offset = future.value.offset
+            if p not in first:
+                first[p] = offset
+            if offset > links[p].offset:
+                links[p].offset = offset
         for p, offset in first.items():
             known = self.state.links.get(p)
             if known is not None and offset <= known.offset:
@@ -260,18 +389,20 @@ class Relay(TopicChecks):
                 raise BrokerLostData(
                     f"partition {p} acknowledged offset {offset}, but offset {known.offset} "
                     f"already held position {known.position}")
-        self.state.position = batch.notifications[-1].id
+        self.state.position = batch.last
         self.state.links = links
-        self.store.save(self.state, changed=sorted(first))
-        self.published += len(sent)
+        self._record(sorted(first))
+        self.published += len(batch.sent)
 
-    def _partition(self, key: str, partitions: int) -> int:
+    def _partition(self, key: str, partitions: int) -> tuple[int, bytes]:
+        """The key's partition and bytes."""
         cached = self._partitions.get(key)
         if cached is None or cached[0] != partitions:
             if len(self._partitions) > 100_000:
                 self._partitions.clear()
-            cached = self._partitions[key] = (partitions, partition_for(key, partitions))
-        return cached[1]
+            cached = self._partitions[key] = (partitions, partition_for(key, partitions),
+                                              key.encode())
+        return cached[1], cached[2]
 
     def start_over(self, reason: str) -> None:
         """The broker lost what was published: republish the whole log from position 1.
@@ -279,6 +410,9 @@ class Relay(TopicChecks):
         state = self.state
         log.warning("relay: %s; republishing the log from the start (it was at position %d)",
                     reason, state.position)
+        with suppress(Exception):  # recorded in full below
+            self._wait_saved()
+        self._unsaved.clear()
         state.position = 0
         state.links = {}
         state.republished += 1

@@ -35,16 +35,21 @@ class TopicChecks:
         """Make sure the topic exists with the partitions the keys are mapped over, and still
         holds the last message the relay published to each partition."""
         state = self.state
-        actual = topic_partitions(self.options)
-        if actual is None:
-            wanted = state.partitions or self.options.partitions
-            log.info("relay: creating topic %s with %d partitions", self.options.topic, wanted)
-            create_topic(self.options, wanted)
-            if state.position > 0:
-                raise BrokerLostData(f"topic {self.options.topic} was gone")
-            actual = topic_partitions(self.options)
+        admin = self.options.admin()
+        try:
+            actual = topic_partitions(self.options, admin)
             if actual is None:
-                raise UnknownTopicOrPartitionError(f"topic {self.options.topic} not visible yet")
+                wanted = state.partitions or self.options.partitions
+                log.info("relay: creating topic %s with %d partitions", self.options.topic, wanted)
+                create_topic(self.options, wanted, admin)
+                if state.position > 0:
+                    raise BrokerLostData(f"topic {self.options.topic} was gone")
+                actual = topic_partitions(self.options, admin)
+                if actual is None:
+                    raise UnknownTopicOrPartitionError(
+                        f"topic {self.options.topic} not visible yet")
+        finally:
+            admin.close()
         if state.partitions is None:
             state.partitions = actual
             self.store.save(state)

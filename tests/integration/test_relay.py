@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 
 from domain.values import Month
+from infra.envelope import Codec
 from infra.persistence import parse_database_url
 from infra.relay import KafkaOptions, Relay, partition_for
+from infra.relay.log import LogReader
 from tests.builders import app_for_url
 from tests.integration.kafka_scenario import Message, positions_in, read_topic, scenario
 from tests.support.kafka import Broker
@@ -80,6 +82,39 @@ def test_the_relay_publishes_every_event_keyed_by_dealer_and_global_ones_to_ever
     types = {m.envelope.type.name for ms in topic.values() for m in ms if m.envelope}
     assert {"channel.order.Delivered.v1", "channel.accounting_calendar.MonthClosed.v1",
             "channel.rebate_slip.Issued.v1", "channel.spare_parts_pool.Allocated.v1"} <= types
+    # Each message is, byte for byte, the codec's envelope of the mapper's event (the relay
+    # writes it from the stored state: infra/envelope/stored.py).
+    app = app_for_url(pg_url)
+    try:
+        notifications = {n.id: n for n in app.recorder.select_notifications(start=1,
+                                                                               limit=100_000)}
+        codec = Codec(checked=False)
+        for messages in topic.values():
+            for m in messages:
+                assert m.envelope is not None
+                event = app.mapper.to_domain_event(notifications[m.envelope.position])
+                assert m.value == codec.encode(event, position=m.envelope.position,
+                                               predecessor=m.envelope.predecessor,
+                                               partitionkey=m.envelope.partitionkey)
+    finally:
+        app.close()
+
+
+def test_the_relay_reads_the_log_as_the_recorder_gives_it(business: Any, pg_url: str) -> None:
+    """Its own binary reads of the log are the recorder's notifications, bounded alike."""
+    app = app_for_url(pg_url)
+    reader = LogReader(app.recorder, parse_database_url(pg_url))
+    try:
+        assert reader.own
+        for start, limit, stop in [(1, 10_000, None), (1, 7, None), (5, 50, 20), (3, 10, 2),
+                                   (business.head, 10, None), (business.head + 1, 10, None)]:
+            expected = [(n.id, n.originator_id, n.originator_version, n.topic, n.state)
+                        for n in app.recorder.select_notifications(start=start, limit=limit,
+                                                                   stop=stop)]
+            assert reader.read(start, limit, stop) == expected
+    finally:
+        reader.close()
+        app.close()
 
 
 def test_a_new_relay_resumes_from_the_recorded_position_without_publishing_twice(
