@@ -289,7 +289,12 @@ class Relay(TopicChecks):
             self.store.save(self.state, changed=sorted(self._unsaved))
             self._unsaved.clear()
             return
-        self._wait_saved()
+        try:
+            self._wait_saved()
+        finally:
+            # The save waited for may have recorded some of them at older links: they moved
+            # again and are saved with this one.
+            self._unsaved.update(changed)
         state = self.state
         snapshot = RelayState(state.topic, state.position, state.partitions, state.republished,
                               dict(state.links))
