@@ -67,6 +67,10 @@ def run(base: str, dealer_count: int, orders: int, requests: int) -> dict[str, A
         settings = Settings(CHANNEL_DATABASE_URL=url, CHANNEL_API_KEYS=str(keys))
         app = create_app(settings, clock=lambda: date(2026, 4, 30))  # April is the open month
         try:
+            # The pages are timed on a read model that has caught up with the log (the leader
+            # catches up in the background from start-up).
+            runtime = app.extensions["channel"].runtime
+            runtime.sync(runtime.app.recorder.max_notification_id())
             manager, finance = (signed_in(app, k) for k in KEYS)
             pages = {
                 "dealer home": (manager, f"/console/dealers/{parties[0][0]}/"),
