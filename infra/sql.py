@@ -72,18 +72,8 @@ def _translate(dialect: Dialect, statement: str) -> str:
     return text
 
 
-# A plain insert of one row of placeholders, which the same statement can repeat for more rows.
-_MULTI_ROW = re.compile(r"^\s*INSERT\s+INTO\s+[^;]+?\sVALUES\s*\((\s*%s\s*,)*\s*%s\s*\)\s*$",
-                        re.IGNORECASE | re.DOTALL)
+# Rows per statement of a multi-row INSERT on SQLite, values per `IN` list.
 MULTI_ROW_PART = 500
-
-
-@lru_cache(maxsize=256)
-def _rows_of(text: str, count: int) -> str:
-    found = re.search(r"\(([^()]*)\)\s*$", text)
-    assert found is not None
-    row = found.group(0).strip()
-    return f"{text[:found.start()].rstrip()} {', '.join([row] * count)}"
 
 
 def _on_conflict(columns: Iterable[str], key: tuple[str, ...]) -> str:
@@ -149,19 +139,11 @@ class Db:
         self.cursor.execute(self.dialect.translate(statement), self._params(params))
 
     def executemany(self, statement: str, rows: Iterable[Sequence[Any]]) -> None:
-        """On PostgreSQL a plain `INSERT ... VALUES (...)` of several rows is sent as one
-        statement of many rows (in parts of `MULTI_ROW_PART`): one execution, not one per row.
-        Anything else (an upsert may touch a row twice) runs row by row."""
+        """One statement run for each row (an upsert may touch a row twice); several rows of a
+        plain insert go faster by `insert_rows`."""
         values = [self._params(r) for r in rows]
-        if not values:
-            return
-        text = self.dialect.translate(statement)
-        if self.dialect.is_postgres and len(values) > 1 and _MULTI_ROW.match(text):
-            for start in range(0, len(values), MULTI_ROW_PART):
-                part = values[start:start + MULTI_ROW_PART]
-                self.cursor.execute(_rows_of(text, len(part)), [p for row in part for p in row])
-        else:
-            self.cursor.executemany(text, values)
+        if values:
+            self.cursor.executemany(self.dialect.translate(statement), values)
 
     def insert_rows(self, table: str, columns: Sequence[tuple[str, str]],
                     rows: Sequence[Sequence[Any]], *, key: Sequence[str] = ()) -> None:

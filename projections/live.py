@@ -1,7 +1,8 @@
 """The live feed of the read model: the library's `ProjectionRunner`, applying what its subscription
 holds ready several events per transaction (one tracking record each), not one by one
 (notes: pitfall 10). The batch is what the subscription has already read from the log, so the
-feed waits for nothing it would not have waited for, and memory is bounded by `BATCH_LIMIT`."""
+feed waits for nothing it would not have waited for, and memory is bounded by `BATCH` (the
+catch-up's batch)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,8 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import ProjectionRunner
 
-from projections.projection import BATCH, ChannelProjection, LogReader, read_ahead
+from projections.projection import BATCH, ChannelProjection, LogReader
 from projections.views import ChannelView, PostgresChannelView
-
-BATCH_LIMIT = BATCH  # events per transaction at most (the catch-up's batch)
 
 
 def _ready(subscription: Any) -> bool:
@@ -31,7 +30,7 @@ def _ready(subscription: Any) -> bool:
     return bool(index < len(notifications) or queue.qsize() > 0)
 
 
-def batches(subscription: Any, limit: int = BATCH_LIMIT) -> Iterator[list[tuple[Any, Tracking]]]:
+def batches(subscription: Any, limit: int = BATCH) -> Iterator[list[tuple[Any, Tracking]]]:
     """The subscription's events in batches: each waits for its first event only."""
     events = iter(subscription)
     for first in events:
@@ -65,10 +64,9 @@ class BatchingProjectionRunner(ProjectionRunner[LogReader, ChannelView]):
         runner: weakref.ReferenceType[Any],
     ) -> None:
         # As the library's loop (errors handed to the runner, which re-raises them from
-        # run_forever and wait), with process_events for several events at once; the next
-        # batch is taken (and decoded) from the subscription while this one is applied.
+        # run_forever and wait), with process_events for several events at once.
         try:
-            for batch in read_ahead(batches(subscription)):
+            for batch in batches(subscription):
                 projection.process_events(batch)
         except BaseException as error:
             found = runner()

@@ -3,15 +3,12 @@ by a `ProjectionRunner` (PostgreSQL) or in batches by `catch_up` (SQLite, backlo
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn
 from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder, Tracking
-from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.projection import Projection
 
 from infra import transcodings
@@ -88,20 +85,16 @@ def catch_up(
     """Apply what the log holds beyond the view's tracked position (up to `stop`), in batches of
     one transaction each; returns how many events it applied, and tells `on_batch` how many each
     batch applied (a progress bar). Nothing is kept once a batch has committed (the view hands
-    each batch's records to its listeners), so memory stays flat whatever the backlog: on
-    PostgreSQL the next batch is read and decoded by a thread while this one is applied (one
-    batch ahead at most). Safe to run from several processes: the view skips, under its write
-    lock, events another feeder applied meanwhile. The store's feed, the audit replay and the
-    benchmarks all run it."""
+    each batch's records to its listeners), so memory stays flat whatever the backlog. Safe to
+    run from several processes: the view skips, under its write lock, events another feeder
+    applied meanwhile. The store's feed, the audit replay and the benchmarks all run it."""
     applied = 0
     freeze_long_lived()
     first = (projection.view.max_tracking_id(source.name) or 0) + 1
     if stop is not None and first > stop:
         return 0
-    reading = _read_ahead if isinstance(getattr(source.recorder, "datastore", None),
-                                        PostgresDatastore) else _read
     with collector_paused() as between_batches:
-        for batch in reading(source, first, stop, batch_size):
+        for batch in _read(source, first, stop, batch_size):
             count = len(projection.process_events(batch))
             applied += count
             between_batches()
@@ -122,53 +115,3 @@ def _read(source: Application[Any], first: int, stop: int | None, size: int) -> 
             return
         yield [(source.mapper.to_domain_event(n), Tracking(name, n.id)) for n in notifications]
         first = notifications[-1].id + 1
-
-
-def _read_ahead(source: Application[Any], first: int, stop: int | None, size: int) -> Iterator[Batch]:
-    return read_ahead(_read(source, first, stop, size), wait_for_reader=True)
-
-
-T = TypeVar("T")
-
-
-def read_ahead(items: Iterator[T], *, wait_for_reader: bool = False) -> Iterator[T]:
-    """`items` as they are, the next one made by a thread while the caller works on this one
-    (reading and decoding the log overlap the database's work on the batch before: one item
-    ahead at most, so memory stays bounded). An error making an item is raised where the caller
-    would have met it, after the items before it. When the caller stops early, the thread stops at
-    its next item; `wait_for_reader` waits for that (items that never block for long)."""
-    ready: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
-    done = threading.Event()
-
-    def hand_over(item: tuple[str, Any]) -> bool:
-        while not done.is_set():
-            try:
-                ready.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def make() -> None:
-        try:
-            for item in items:
-                if not hand_over(("item", item)):
-                    return
-            hand_over(("end", None))
-        except BaseException as error:  # handed to the caller, raised there
-            hand_over(("error", error))
-
-    maker = threading.Thread(target=make, name="read ahead", daemon=True)
-    maker.start()
-    try:
-        while True:
-            kind, value = ready.get()
-            if kind == "end":
-                return
-            if kind == "error":
-                raise value
-            yield value
-    finally:
-        done.set()
-        if wait_for_reader:
-            maker.join()

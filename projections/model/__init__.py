@@ -10,14 +10,13 @@ from typing import TypeVar
 from infra.sql import Db
 from projections.model import dealers, faults, orders, periods, policy, slips, spare_parts
 from projections.model.base import HANDLERS, apply_all
-from projections.records import EventRecord
 
 # The same DDL on SQLite and PostgreSQL: dates are ISO text, money summed in SQL is whole cents
 # (exact on both databases), other money decimal text. The tables hold facts only: rates and
 # thresholds are applied by the queries, from the policy versions the log records (projected like
 # any other event). Events that carry no figure the read model shows (credit, roster, prices) are
 # tracked only.
-__all__ = ["BOOKKEEPING", "HANDLERS", "INDEXES", "TABLES", "apply", "apply_all", "create_tables", "dump"]
+__all__ = ["BOOKKEEPING", "HANDLERS", "INDEXES", "TABLES", "apply_all", "create_tables", "dump"]
 
 FAMILIES: tuple[ModuleType, ...] = (dealers, orders, periods, spare_parts, slips, policy, faults)
 
@@ -40,10 +39,6 @@ INDEXES: dict[str, str] = _merged((getattr(f, "INDEXES", {}) for f in FAMILIES),
 # Tables that are not rebuilt from the log alone: the process manager's bookkeeping and the read
 # side's own (faults, holes).
 BOOKKEEPING: tuple[str, ...] = tuple(t for f in FAMILIES for t in getattr(f, "BOOKKEEPING", ()))
-
-
-def apply(db: Db, record: EventRecord) -> None:
-    apply_all(db, [record])
 
 
 def create_tables(db: Db) -> None:

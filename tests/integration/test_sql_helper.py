@@ -1,6 +1,7 @@
-"""infra/sql.py's Db on both databases: several rows of a plain INSERT go to PostgreSQL as one
-statement of many rows (in parts), with the same rows as one statement per row; an upsert stays
-row by row, as a row it touches twice must see its first write."""
+"""infra/sql.py's Db on both databases: `executemany` runs its statement row by row (an upsert
+touching a row twice sees its first write); `insert_rows` sends many rows in a few statements
+(COPY or parts of a multi-row INSERT), upserts by key and refuses a present key otherwise;
+`rows_where` reads rows by key."""
 
 from __future__ import annotations
 
@@ -60,21 +61,16 @@ class Counting:
         return getattr(self.cursor, name)
 
 
-def test_many_rows_of_an_insert_are_stored_as_given(datastore: Any) -> None:
+def test_rows_of_executemany_are_stored_as_given_row_by_row(datastore: Any) -> None:
     with transaction(datastore, commit=True) as plain:
         counting = Counting(plain.cursor)
         db = Db(counting, plain.dialect)
         db.executemany("INSERT INTO @rows (n, sku, note) VALUES (?, ?, ?)", ROWS)
         stored = _all(plain)
-    sent = counting.sent
     # NUL cannot be stored in PostgreSQL text: the helper replaces it there, as for one row.
     expected = [(n, s, None if t is None else t.replace("\x00", "\ufffd")) for n, s, t in ROWS]
-    if db.dialect.is_postgres:
-        assert stored == expected
-        parts = -(-len(ROWS) // sql.MULTI_ROW_PART)
-        assert len(sent) == parts and all(s.count("(%s, %s, %s)") <= sql.MULTI_ROW_PART for s in sent)
-    else:
-        assert stored == ROWS and len(sent) == len(ROWS)
+    assert stored == (expected if db.dialect.is_postgres else ROWS)
+    assert len(counting.sent) == len(ROWS)
 
 
 def test_an_upsert_touching_a_row_twice_sees_its_first_write(datastore: Any) -> None:
@@ -84,20 +80,6 @@ def test_an_upsert_touching_a_row_twice_sees_its_first_write(datastore: Any) -> 
         db.executemany(upsert.replace("@rows.sku", "sku") if not db.dialect.is_postgres else upsert,
                        [(1, "a", None), (1, "b", None), (2, "c", None)])
         assert _all(db) == [(1, "a+b", None), (2, "c", None)]
-
-
-@pytest.mark.parametrize(
-    ("statement", "many"),
-    [
-        ("INSERT INTO t (a, b) VALUES (%s, %s)", True),
-        ("insert into \"s\".\"t\" (a) values (%s)", True),
-        ("INSERT INTO t (a) VALUES (%s) ON CONFLICT DO NOTHING", False),
-        ("INSERT INTO t (a) SELECT %s", False),
-        ("UPDATE t SET a = %s", False),
-    ],
-)
-def test_only_a_plain_insert_of_one_row_is_repeated(statement: str, many: bool) -> None:
-    assert bool(sql._MULTI_ROW.match(statement)) is many
 
 
 def test_rows_inserted_in_parts_then_upserted_by_key_and_read_by_keys(datastore: Any) -> None:
