@@ -113,10 +113,13 @@ def _copy_text(dialect: Dialect, table: str, columns: tuple[str, ...]) -> str:
     return f"COPY {dialect.table(table)} ({', '.join(columns)}) FROM STDIN"
 
 
-def _no_nul_row(row: Sequence[Any], texts: Sequence[int]) -> Sequence[Any]:
-    if any(isinstance(row[i], str) and "\x00" in row[i] for i in texts):
-        return [_no_nul(v) for v in row]
-    return row
+def _any_nul(column: Sequence[Any]) -> bool:
+    """Whether a text in `column` (texts and NULLs, as a TEXT column holds) has a NUL: one scan of
+    them all joined, rather than a test of each."""
+    try:
+        return "\x00" in "".join(filter(None, column))
+    except TypeError:  # not texts only
+        return any(isinstance(v, str) and "\x00" in v for v in column)
 
 
 def _no_nul(value: Any) -> Any:
@@ -160,14 +163,17 @@ class Db:
         names = tuple(c for c, _ in columns)
         if self.dialect.is_postgres:
             texts = [i for i, (_, kind) in enumerate(columns) if kind.upper() == "TEXT"]
+            arrays = [list(values) for values in zip(*rows, strict=True)]
+            nul = [i for i in texts if _any_nul(arrays[i])]
+            for i in nul:
+                arrays[i] = [_no_nul(v) for v in arrays[i]]
             if not key and len(rows) >= COPY_FROM and not _pipelined(self.cursor):
+                if nul:
+                    rows = list(zip(*arrays, strict=True))
                 with self.cursor.copy(_copy_text(self.dialect, table, names)) as copy:
                     for row in rows:
-                        copy.write_row(_no_nul_row(row, texts))
+                        copy.write_row(row)
                 return
-            arrays = [list(values) for values in zip(*rows, strict=True)]
-            for i in texts:
-                arrays[i] = [_no_nul(v) for v in arrays[i]]
             self.cursor.execute(_unnest_text(self.dialect, table, tuple(columns), tuple(key)),
                                 arrays, prepare=True, binary=True)
             return
@@ -175,6 +181,17 @@ class Db:
             part = rows[start:start + MULTI_ROW_PART]
             self.cursor.execute(_values_text(self.dialect, table, names, len(part), tuple(key)),
                                 [v for row in part for v in row])
+
+    @contextmanager
+    def pipelined(self) -> Iterator[None]:
+        """On PostgreSQL, the statements within sent in pipeline mode (if not already): those
+        whose results are not read go out without waiting for the server's answer one by one;
+        a read waits for the statements before it. Nothing changes on SQLite."""
+        if not self.dialect.is_postgres or _pipelined(self.cursor):
+            yield
+            return
+        with self.cursor.connection.pipeline():
+            yield
 
     def rows_where(self, table: str, column: str, values: Iterable[Any], columns: str = "*") -> list[Any]:
         """The rows of `@table` whose `column` is one of `values`: on PostgreSQL one statement

@@ -3,7 +3,7 @@ by a `ProjectionRunner` (PostgreSQL) or in batches by `catch_up` (SQLite, backlo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 from uuid import UUID
 
@@ -13,6 +13,7 @@ from eventsourcing.projection import Projection
 
 from infra import transcodings
 from infra.heap import collector_paused, freeze_long_lived
+from infra.logrows import RowReader
 from projections.faults import ApplyError, is_transient, reason_of
 from projections.records import EventRecord
 from projections.views import ChannelView
@@ -93,10 +94,15 @@ def catch_up(
     first = (projection.view.max_tracking_id(source.name) or 0) + 1
     if stop is not None and first > stop:
         return 0
+    reader = RowReader(source.recorder)
     with collector_paused() as between_batches:
-        for batch in _read(source, first, stop, batch_size):
+        while batch := _read(source, reader, first, stop, batch_size):
+            first = batch[-1][1].notification_id + 1
             count = len(projection.process_events(batch))
             applied += count
+            # Nothing holds the batch when the young generations are collected: they then hold
+            # only what outlived it (a cycle, if any), and the collection walks little.
+            del batch
             between_batches()
             if on_batch is not None:
                 on_batch(count)
@@ -106,12 +112,9 @@ def catch_up(
 Batch = list[tuple[Any, Tracking]]
 
 
-def _read(source: Application[Any], first: int, stop: int | None, size: int) -> Iterator[Batch]:
-    """The log's events from `first` (up to `stop`), decoded, a batch at a time."""
-    name = source.name
-    while True:
-        notifications = source.recorder.select_notifications(start=first, limit=size, stop=stop)
-        if not notifications:
-            return
-        yield [(source.mapper.to_domain_event(n), Tracking(name, n.id)) for n in notifications]
-        first = notifications[-1].id + 1
+def _read(source: Application[Any], reader: RowReader, first: int, stop: int | None,
+          size: int) -> Batch:
+    """The log's next `size` events from `first` (up to `stop`), decoded by the library's mapper;
+    empty at its end."""
+    name, decode = source.name, source.mapper.to_domain_event
+    return [(decode(row), Tracking(name, row.id)) for row in reader.read(first, size, stop)]

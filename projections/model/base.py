@@ -64,23 +64,24 @@ def handles(kind: str, *, gatherer: type[Gatherer] | None = None) -> Callable[[H
 
 def apply_all(db: Db, records: Sequence[EventRecord]) -> None:
     """Apply `records`, in order, in the transaction of `db`: each run of one gathered family's
-    events through its gatherer, every other event by its handler."""
+    events through its gatherer, each run of other events by their handlers, pipelined (their
+    statements whose results are not read go out without waiting for each answer)."""
     i, end = 0, len(records)
     while i < end:
-        record = records[i]
-        family = GATHERERS.get(record.kind)
-        if family is None:
-            handler = HANDLERS.get(record.kind)
-            if handler is not None:
-                handler(db, record)
-            i += 1
-            continue
+        family = GATHERERS.get(records[i].kind)
         j = i + 1
         while j < end and GATHERERS.get(records[j].kind) is family:
             j += 1
         run = records[i:j]
-        rows = family(db, run)
-        for event in run:
-            HANDLERS[event.kind](rows, event)
-        rows.write()
+        if family is None:
+            with db.pipelined():
+                for event in run:
+                    handler = HANDLERS.get(event.kind)
+                    if handler is not None:
+                        handler(db, event)
+        else:
+            rows = family(db, run)
+            for event in run:
+                HANDLERS[event.kind](rows, event)
+            rows.write()
         i = j
