@@ -245,7 +245,7 @@ class Relay(TopicChecks):
     def publish(self, notifications: Sequence[Notification]) -> None:
         """Publish these notifications, the next of the log, and record them."""
         self._finish_ahead()
-        batch = self._encode([(n.id, n.originator_id, n.originator_version, n.topic, n.state)
+        batch = self._encode([Row(n.id, n.originator_id, n.originator_version, n.topic, n.state)
                               for n in notifications])
         self._send(batch)
         self._complete(batch)
