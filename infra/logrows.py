@@ -9,10 +9,12 @@ library's mapper decodes it as it is. Elsewhere (SQLite) the rows are the record
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 from uuid import UUID
 
 from eventsourcing.persistence import InterfaceError, OperationalError
+from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import retry
 from psycopg import sql
 
@@ -73,3 +75,28 @@ class RowReader:
                     for n in self.recorder.select_notifications(start=start, limit=limit, stop=stop)]
         with self.recorder.datastore.get_connection() as conn, conn.cursor(binary=True) as cursor:
             return execute(cursor, self.found, start, limit, stop)
+
+
+class RowsPostgresApplicationRecorder(PostgresApplicationRecorder):
+    """The library's recorder whose `select_notifications` gives `StoredRow`s (read as above):
+    for an application that only reads the log to decode it, as the live feed's subscription does
+    (its thread selects, the feed's decodes). With topics, the library's own select."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._rows = RowReader(self)
+
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Any]:
+        if topics:
+            return super().select_notifications(start, limit, stop, topics,
+                                                inclusive_of_start=inclusive_of_start)
+        first = (start or 0) if inclusive_of_start else (start or 0) + 1
+        return self._rows.read(first, limit, stop)

@@ -10,6 +10,7 @@ from uuid import UUID
 from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder, Tracking
 from eventsourcing.projection import Projection
+from eventsourcing.utils import Environment, EnvType
 
 from infra import transcodings
 from infra.heap import collector_paused, freeze_long_lived
@@ -28,6 +29,13 @@ class LogReader(Application[UUID]):
     """Reads the write side's log for a `ProjectionRunner` (same name, same transcodings)."""
 
     name = SOURCE
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        found = super().construct_env(name, env)
+        if found.get("PERSISTENCE_MODULE") == "eventsourcing.postgres":
+            # It only reads the log, to decode it: as plain rows (infra/logrows.py).
+            found["APPLICATION_RECORDER_TOPIC"] = "infra.logrows:RowsPostgresApplicationRecorder"
+        return found
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
