@@ -28,8 +28,6 @@ class StagedLedger(ChannelLedger):
     so far (and, in a dry run, what earlier units kept) before they look in the store."""
 
     name = ChannelLedger.name  # the same application: its log, its projections' tracking
-    # A unit's saves are held back, and a unit is retried as a whole: its commands load fresh.
-    optimistic_loads = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._unit: dict[UUID, Aggregate] | None = None
@@ -73,6 +71,11 @@ class StagedLedger(ChannelLedger):
         runs again on fresh state, as a command does (`services.commands.base.command`)."""
         for attempt in range(self.command_attempts):
             self._unit, self._guards = {}, {}
+            # The first attempt of a stored unit takes cached aggregates unchecked, as a command
+            # does: the unit's one save checks their versions (the guards), and a unit refused
+            # there runs again on fresh loads. A dry run stores nothing, so nothing would check
+            # them: it loads fresh.
+            self.optimistic_loads = attempt == 0 and not dry_run
             try:
                 result = work()
                 if dry_run:

@@ -7,14 +7,17 @@ from __future__ import annotations
 import io
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from domain.errors import RuleViolationError
+from infra.persistence import parse_database_url
+from services.application import ChannelLedger
 from services.importer import Progress, StagedLedger
 from services.importer.layout import ORDERS, Row, Unit
 from services.importer.outcome import from_error
-from tests.builders import MEMORY_ENV, POLICY, line, onboard, publish_prices, rated_dealer
+from tests.builders import MEMORY_ENV, POLICY, PRICE_ITEMS, line, onboard, publish_prices, rated_dealer
 
 
 @pytest.fixture
@@ -96,3 +99,38 @@ def test_the_progress_bar_redraws_on_a_terminal_and_writes_one_line_elsewhere(
     bar.close()
     assert log.getvalue() == ("import orders [##############################] 4/4 rows (100%) "
                               "3.0 s, 1 rows/s\n")
+
+
+
+
+def test_a_unit_on_a_stale_cached_copy_is_refused_at_its_save_and_decided_again_on_fresh_loads(
+    tmp_path: Path,
+) -> None:
+    """A stored unit's first attempt takes cached aggregates unchecked; its one save checks the
+    versions of those it read. Here another process published a price list meanwhile: the unit's
+    cached price list would price its order at the old prices; its save is refused, and the unit
+    runs again on the fresh list (P1)."""
+    env = parse_database_url(f"sqlite:///{tmp_path / 'ledger.db'}").eventsourcing_env()
+    staged = StagedLedger(dict(env), initial_policy=POLICY)
+    other = ChannelLedger(dict(env), initial_policy=POLICY)
+    try:
+        publish_prices(staged)
+        dealer = onboard(staged, "active", "AA")
+        attempts: list[str] = []
+
+        def order(ref: str) -> Decimal:
+            attempts.append(ref)
+            done = staged.place_order(dealer, ref, date(2026, 2, 2), "east", "prepaid", [line()])
+            return done.value.total
+
+        old, _ = staged.unit(lambda: order("u-1"), dry_run=False)  # the price list is cached
+        dearer = [{**item, "list_price": str(Decimal(item["list_price"]) * 2),
+                   "floor_price": str(Decimal(item["floor_price"]) * 2)} for item in PRICE_ITEMS]
+        publish_prices(other, date(2026, 2, 1), dearer)
+        new, _ = staged.unit(lambda: order("u-2"), dry_run=False)
+        assert attempts == ["u-1", "u-2", "u-2"]  # the stale attempt, then the fresh one
+        assert new == old * 2
+        assert staged.get_order(str(staged.find_order(dealer, "u-2").id)).total == new
+    finally:
+        other.close()
+        staged.close()
