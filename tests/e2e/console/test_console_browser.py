@@ -40,7 +40,8 @@ def sign_in(driver: Any, server: Any, key: str) -> None:
     driver.get(server.url + "/console/sign-in")
     driver.find_element(By.ID, "api-key").send_keys(key)
     submit(driver, driver.find_element(By.ID, "sign-in"))
-    assert "/sign-in" not in driver.current_url, driver.page_source[:500]
+    assert "/sign-in" not in driver.current_url, (
+        driver.find_element(By.TAG_NAME, "main").text or driver.page_source[:500])
 
 
 def chart(driver: Any) -> dict[str, Any]:
