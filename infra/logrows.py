@@ -59,6 +59,12 @@ def execute(cursor: Any, found: tuple[sql.Composed, sql.Composed], start: int, l
     return rows
 
 
+def recorded_rows(recorder: Any, start: int, limit: int, stop: int | None) -> list[StoredRow]:
+    """The recorder's own `select_notifications`, as `StoredRow`s (where `statements` is None)."""
+    return [StoredRow(n.id, n.originator_id, n.originator_version, n.topic, n.state)
+            for n in recorder.select_notifications(start=start, limit=limit, stop=stop)]
+
+
 class RowReader:
     """Reads a recorder's log as `StoredRow`s, on PostgreSQL through the recorder's own pool."""
 
@@ -71,8 +77,7 @@ class RowReader:
     def read(self, start: int, limit: int, stop: int | None = None) -> list[StoredRow]:
         """The rows from position `start`, at most `limit`, none after `stop`."""
         if self.found is None:
-            return [StoredRow(n.id, n.originator_id, n.originator_version, n.topic, n.state)
-                    for n in self.recorder.select_notifications(start=start, limit=limit, stop=stop)]
+            return recorded_rows(self.recorder, start, limit, stop)
         with self.recorder.datastore.get_connection() as conn, conn.cursor(binary=True) as cursor:
             return execute(cursor, self.found, start, limit, stop)
 

@@ -163,7 +163,7 @@ class Db:
         names = tuple(c for c, _ in columns)
         if self.dialect.is_postgres:
             texts = [i for i, (_, kind) in enumerate(columns) if kind.upper() == "TEXT"]
-            arrays = [list(values) for values in zip(*rows, strict=True)]
+            arrays: list[Sequence[Any]] = list(zip(*rows, strict=True))
             nul = [i for i in texts if _any_nul(arrays[i])]
             for i in nul:
                 arrays[i] = [_no_nul(v) for v in arrays[i]]
@@ -175,7 +175,7 @@ class Db:
                         copy.write_row(row)
                 return
             self.cursor.execute(_unnest_text(self.dialect, table, tuple(columns), tuple(key)),
-                                arrays, prepare=True, binary=True)
+                                [list(a) for a in arrays], prepare=True, binary=True)
             return
         for start in range(0, len(rows), MULTI_ROW_PART):
             part = rows[start:start + MULTI_ROW_PART]

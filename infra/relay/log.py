@@ -9,18 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
-from eventsourcing.persistence import Notification
 
-from infra.logrows import StoredRow, execute, statements
+from infra.logrows import StoredRow, execute, recorded_rows, statements
 from infra.persistence import Database
 
 Row = StoredRow
-
-
-def notification(row: Row) -> Notification:
-    position, originator_id, version, topic, state = row
-    return Notification(id=position, originator_id=originator_id, originator_version=version,
-                        topic=topic, state=state)
 
 
 class LogReader:
@@ -37,9 +30,7 @@ class LogReader:
     def read(self, start: int, limit: int, stop: int | None = None) -> list[Row]:
         """The rows from position `start`, at most `limit`, none after `stop`."""
         if not self.own or self.found is None:
-            return [StoredRow(n.id, n.originator_id, n.originator_version, n.topic, n.state)
-                    for n in self.recorder.select_notifications(start=start, limit=limit,
-                                                                stop=stop)]
+            return recorded_rows(self.recorder, start, limit, stop)
         if self._conn is None or self._conn.closed:
             self._conn = psycopg.connect(self.database.conninfo(), autocommit=True)
         try:

@@ -28,7 +28,7 @@ from infra.envelope.stored import StoredEnvelopes
 from infra.persistence import Database
 from infra.relay.kafka import HEADERS, KafkaOptions
 from infra.relay.keys import PartitionKeys, partition_for
-from infra.relay.log import LogReader, Row, notification
+from infra.relay.log import LogReader, Row
 from infra.relay.store import Link, RelayState, RelayStore, open_relay_store
 from infra.relay.topic import BrokerLostData, TopicChecks
 from infra.sql import open_datastore
@@ -325,7 +325,7 @@ class Relay(TopicChecks):
             stored = envelopes.read(kind, originator_id, state)
             event: Any = None
             if stored is None:
-                event = mapper.to_domain_event(notification(row))
+                event = mapper.to_domain_event(row)
                 key = keys.key_for(event)
                 head = b""
             else:
@@ -361,7 +361,7 @@ class Relay(TopicChecks):
         return _Batch(len(rows), last, messages, links, base, partitions, start)
 
     def _event_of(self, row: Row) -> Any:
-        return self.app.mapper.to_domain_event(notification(row))
+        return self.app.mapper.to_domain_event(row)
 
     def _send(self, batch: _Batch) -> None:
         if self.producer is None:

@@ -74,10 +74,10 @@ def apply_all(db: Db, records: Sequence[EventRecord]) -> None:
             j += 1
         run = records[i:j]
         if family is None:
-            with db.pipelined():
-                for event in run:
-                    handler = HANDLERS.get(event.kind)
-                    if handler is not None:
+            todo = [(handler, event) for event in run if (handler := HANDLERS.get(event.kind))]
+            if todo:  # (leaving a pipeline costs a round trip, whether or not it sent anything)
+                with db.pipelined():
+                    for handler, event in todo:
                         handler(db, event)
         else:
             rows = family(db, run)

@@ -86,6 +86,7 @@ class StagedLedger(ChannelLedger):
                 time.sleep(random.uniform(0, 0.005 * (2 ** min(attempt, 6))))
             finally:
                 self._unit, self._guards = None, {}
+                self.optimistic_loads = ChannelLedger.optimistic_loads
         raise ConcurrencyError("import: concurrent updates kept conflicting; run the import again")
 
     def _keep(self, staged: dict[UUID, Aggregate]) -> None:
