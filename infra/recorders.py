@@ -65,7 +65,11 @@ class GuardedPostgresApplicationRecorder(PostgresApplicationRecorder):
 
     `watch(aggregate_id)` has every save also read, under the lock, the log position of that
     aggregate's last event: `watched()` then tells, for every log position up to the last one this
-    process wrote, the latest position that aggregate could have had there."""
+    process wrote, the latest position that aggregate could have had there.
+
+    The parameters go in binary form (`%b`): psycopg writes the events' composite text in Python,
+    escaping each state's hex, where the binary form copies the bytes (a save of an order placed
+    and confirmed: 14 µs instead of 82 µs to dump, and the server reads it faster)."""
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
@@ -112,7 +116,7 @@ class GuardedPostgresApplicationRecorder(PostgresApplicationRecorder):
         )
         self.guarded_insert_statement = SQL(
             "SELECT inserted_id, watched_id FROM "
-            "{schema}.{function}(%s, %s::{id_type}[], %s::bigint[], %s::{id_type})"
+            "{schema}.{function}(%b, %b::{id_type}[], %b::bigint[], %b::{id_type})"
         ).format(schema=schema, function=function, id_type=id_type)
         self._watched_id: UUID | None = None
         self._watched = (0, 0)  # (the last position written here, the watched one's latest)

@@ -24,7 +24,7 @@ from psycopg import sql
 from infra.sql import Db, Dialect, advisory_key, advisory_lock
 from projections import model
 from projections.model import create_tables
-from projections.model.base import PREFIX
+from projections.model.base import PREFIX, Memo
 from projections.records import EventRecord
 
 Batch = Sequence[tuple[EventRecord, Tracking]]
@@ -36,6 +36,7 @@ class ChannelView(TrackingRecorder, ABC):
 
     dialect: Dialect
     listeners: list[Listener]
+    memo: Memo  # what the gatherers read in the view's earlier batches (model.base.Memo)
 
     @abstractmethod
     def process(self, batch: Batch) -> list[EventRecord]:
@@ -72,13 +73,15 @@ class ChannelView(TrackingRecorder, ABC):
                 sleep(min(pause, remaining))
             pause = min(pause * 2, 0.05)
 
-    def _apply(self, db: Db, cursor: Callable[[], Any], batch: Batch) -> list[EventRecord]:
-        """`cursor()` gives the cursor for the library's tracking statements."""
+    def _apply(self, db: Db, cursor: Callable[[], Any], batch: Batch, memo: Memo) -> list[EventRecord]:
+        """`cursor()` gives the cursor for the library's tracking statements; `memo`, this
+        batch's use of the view's memo."""
         name = batch[0][1].application_name
         # Read inside the write transaction: events another feeder applied meanwhile are skipped.
         current = self._max_tracking_id(name, cursor()) or 0  # type: ignore[attr-defined]
         todo = [(r, t) for r, t in batch if t.notification_id > current]
-        model.apply_all(db, [r for r, _ in todo])
+        records = [r for r, _ in todo]
+        model.apply_all(db, records, memo.open(current, records))
         if todo:
             self._insert_tracking(cursor(), todo[-1][1])  # type: ignore[attr-defined]
         return [r for r, _ in todo]
@@ -96,6 +99,7 @@ class SQLiteChannelView(ChannelView, SQLiteTrackingRecorder):
         super().__init__(datastore, **kwargs)
         self.dialect = Dialect.of(self.datastore, PREFIX)
         self.listeners = []
+        self.memo = Memo()
 
     def create_table(self) -> None:
         super().create_table()
@@ -105,16 +109,17 @@ class SQLiteChannelView(ChannelView, SQLiteTrackingRecorder):
     def process(self, batch: Batch) -> list[EventRecord]:
         if not batch:
             return []
-        with self.datastore.get_connection(commit=True) as conn:
+        with self.memo.batch() as memo, self.datastore.get_connection(commit=True) as conn:
             cursor = conn.cursor()
             # IMMEDIATE takes the write lock first, so the tracking read below cannot go stale.
             cursor.execute("BEGIN IMMEDIATE")
             try:
-                applied = self._apply(Db(cursor, self.dialect), lambda: cursor, batch)
+                applied = self._apply(Db(cursor, self.dialect), lambda: cursor, batch, memo)
             except BaseException:
                 conn.rollback()
                 raise
             conn.commit()
+            memo.committed()
         self._notify(applied)
         return applied
 
@@ -144,6 +149,7 @@ class PostgresChannelView(ChannelView, PostgresTrackingRecorder):
         super().__init__(datastore, **kwargs)
         self.dialect = Dialect.of(self.datastore, PREFIX)
         self.listeners = []
+        self.memo = Memo()
         self.write_lock = advisory_key(self.datastore.schema, "projection")
         # Told the tracked position at each commit (services/runtimes/postgres.py listens).
         self.channel = applied_channel(self.datastore.schema)
@@ -165,21 +171,24 @@ class PostgresChannelView(ChannelView, PostgresTrackingRecorder):
     def process(self, batch: Batch) -> list[EventRecord]:
         if not batch:
             return []
-        with self.datastore.transaction(commit=True) as curs, ExitStack() as pipeline:
-            if len(batch) <= PIPELINE_UP_TO:
-                # A short batch (the live feed's, usually): its statements whose results are not
-                # read go out without waiting for the server's answer one by one. A long one's
-                # gathered runs are written by COPY, which pipeline mode cannot send.
-                pipeline.enter_context(curs.connection.pipeline())
-            # One statement sets the commit mode and takes the write lock; the tracked position
-            # is read by the next, whose snapshot follows the lock (READ COMMITTED takes a
-            # snapshot per statement).
-            curs.execute(
-                "SELECT set_config('synchronous_commit', %s, true), pg_advisory_xact_lock(%s)",
-                ("on" if self.synchronous_commit else "off", self.write_lock),
-            )
-            conn = curs.connection
-            applied = self._apply(Db(curs, self.dialect, reader=conn.cursor), conn.cursor, batch)
+        with self.memo.batch() as memo:
+            with self.datastore.transaction(commit=True) as curs, ExitStack() as pipeline:
+                if len(batch) <= PIPELINE_UP_TO:
+                    # A short batch (the live feed's, usually): its statements whose results are
+                    # not read go out without waiting for the server's answer one by one. A long
+                    # one's gathered runs are written by COPY, which pipeline mode cannot send.
+                    pipeline.enter_context(curs.connection.pipeline())
+                # One statement sets the commit mode and takes the write lock; the tracked
+                # position is read by the next, whose snapshot follows the lock (READ COMMITTED
+                # takes a snapshot per statement).
+                curs.execute(
+                    "SELECT set_config('synchronous_commit', %s, true), pg_advisory_xact_lock(%s)",
+                    ("on" if self.synchronous_commit else "off", self.write_lock),
+                )
+                conn = curs.connection
+                applied = self._apply(Db(curs, self.dialect, reader=conn.cursor), conn.cursor,
+                                      batch, memo)
+            memo.committed()
         self._notify(applied)
         return applied
 

@@ -10,8 +10,10 @@ handler still sees the tables as they are after the events before it."""
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from infra.sql import Db
@@ -28,16 +30,71 @@ HANDLERS: dict[str, Handler] = {}
 class Gatherer(ABC):
     """A family's rows for one run of its events: read by the constructor (which sees the whole
     run, so it reads what every event of it needs at once), changed by the family's handlers,
-    written by `write`."""
+    written by `write`. `memo` (None when it may not be used): what the family read in earlier
+    batches of the view and may take again instead of reading it (see `Memo`)."""
+
+    # Whether the family's handlers leave what any family keeps in the memo as it is.
+    keeps_memo = False
 
     @abstractmethod
-    def __init__(self, db: Db, run: Sequence[EventRecord]) -> None: ...
+    def __init__(self, db: Db, run: Sequence[EventRecord], memo: dict[Any, Any] | None) -> None:
+        ...
 
     @abstractmethod
     def write(self) -> None: ...
 
 
 GATHERERS: dict[str, type[Gatherer]] = {}
+
+
+class Memo:
+    """What gatherers read in one view's earlier batches, taken again instead of read (an order's
+    dealer: its region and owner history), kept only while it cannot have changed: from one
+    committed batch to the next when no other feeder wrote in between (the position tracked
+    under the write lock is the one this view's last batch committed) and when every event since
+    is of a family that keeps it (`Gatherer.keeps_memo`). Any other batch, or one that fails,
+    forgets it. One batch at a time (a lock), from `open` to `committed`."""
+
+    LIMIT = 10_000  # entries at most: beyond, it is forgotten
+
+    def __init__(self) -> None:
+        self._values: dict[Any, Any] = {}
+        self._tracked: int | None = None  # the position the last batch committed tracked
+        self._pending: int | None = None  # the one this batch tracks once committed
+        self._done = False
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def batch(self) -> Iterator[Memo]:
+        """One batch's use of the memo: forgotten unless `committed()` is called within."""
+        with self._lock:
+            self._done = False
+            try:
+                yield self
+            finally:
+                if not self._done:
+                    self._values.clear()
+                    self._tracked = None
+
+    def open(self, current: int, records: Sequence[EventRecord]) -> dict[Any, Any] | None:
+        """The memo for this batch's `records`, applied after the tracked position `current`
+        (read under the write lock); None when they may change what it holds."""
+        if current != self._tracked or len(self._values) > self.LIMIT:
+            self._values.clear()
+        self._pending = records[-1].position if records else current
+        if all(_keeps_memo(r.kind) for r in records):
+            return self._values
+        self._values.clear()
+        return None
+
+    def committed(self) -> None:
+        """The batch has committed: the memo holds at the position it tracked."""
+        self._tracked, self._done = self._pending, True
+
+
+def _keeps_memo(kind: str) -> bool:
+    family = GATHERERS.get(kind)
+    return family is not None and family.keeps_memo
 
 
 def columns_of(ddl: str) -> tuple[tuple[str, str], ...]:
@@ -62,10 +119,11 @@ def handles(kind: str, *, gatherer: type[Gatherer] | None = None) -> Callable[[H
     return register
 
 
-def apply_all(db: Db, records: Sequence[EventRecord]) -> None:
+def apply_all(db: Db, records: Sequence[EventRecord], memo: dict[Any, Any] | None = None) -> None:
     """Apply `records`, in order, in the transaction of `db`: each run of one gathered family's
-    events through its gatherer, each run of other events by their handlers, pipelined (their
-    statements whose results are not read go out without waiting for each answer)."""
+    events through its gatherer (given `memo`, see `Memo`), each run of other events by their
+    handlers, pipelined (their statements whose results are not read go out without waiting for
+    each answer)."""
     i, end = 0, len(records)
     while i < end:
         family = GATHERERS.get(records[i].kind)
@@ -80,7 +138,7 @@ def apply_all(db: Db, records: Sequence[EventRecord]) -> None:
                     for handler, event in todo:
                         handler(db, event)
         else:
-            rows = family(db, run)
+            rows = family(db, run, memo)
             for event in run:
                 HANDLERS[event.kind](rows, event)
             rows.write()

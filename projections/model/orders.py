@@ -49,7 +49,11 @@ class OrderRows(Gatherer):
     before it; then written by one statement per table (new orders, changed orders as an upsert,
     lines, sales)."""
 
-    def __init__(self, db: Db, run: Sequence[EventRecord]) -> None:
+    # Its handlers write orders, their lines and sales: what the memo keeps of a dealer (its
+    # region and owner history) only the dealers' family writes.
+    keeps_memo = True
+
+    def __init__(self, db: Db, run: Sequence[EventRecord], memo: dict[Any, Any] | None) -> None:
         self.db = db
         placed = [r for r in run if r.kind == "Order.Placed"]
         new_ids = {r.aggregate_id for r in placed}
@@ -61,12 +65,14 @@ class OrderRows(Gatherer):
         self.changed: set[str] = set()
         self.lines: list[tuple[Any, ...]] = []
         self.sales: list[tuple[Any, ...]] = []
-        dealer_ids = sorted({str(r.data["dealer_id"]) for r in placed})
-        self.regions: dict[str, str] = {
-            row["dealer_id"]: row["region"]
-            for row in db.rows_where("dealers", "dealer_id", dealer_ids, "dealer_id, region")
-        }
-        self.owners = owner_histories(db, dealer_ids) if dealer_ids else {}
+        self.regions: dict[str, str] = {}
+        self.owners: dict[str, list[tuple[str, int, str]]] = {}
+        dealers = _dealers(db, {str(r.data["dealer_id"]) for r in placed}, memo)
+        for dealer_id, (region, owners) in dealers.items():
+            if region is not None:
+                self.regions[dealer_id] = region
+            if owners:
+                self.owners[dealer_id] = owners
 
     def place(self, order_id: str, row: dict[str, Any], lines: list[tuple[Any, ...]]) -> None:
         if order_id in self.orders:
@@ -109,6 +115,22 @@ class OrderRows(Gatherer):
             db.insert_rows("order_lines", LINE_COLUMNS, self.lines)
         if self.sales:
             db.insert_rows("sales", SALE_COLUMNS, self.sales)
+
+
+def _dealers(db: Db, dealer_ids: set[str], memo: dict[Any, Any] | None,
+             ) -> dict[str, tuple[str | None, list[tuple[str, int, str]]]]:
+    """Each dealer's region (None without a dealer row) and owner history, from the memo where it
+    has them, else read (two statements for them all) and kept there."""
+    known: dict[str, tuple[str | None, list[tuple[str, int, str]]]] = (
+        memo.setdefault("order_dealers", {}) if memo is not None else {})
+    missing = sorted(dealer_ids - known.keys())
+    if missing:
+        regions = {row["dealer_id"]: row["region"]
+                   for row in db.rows_where("dealers", "dealer_id", missing, "dealer_id, region")}
+        owners = owner_histories(db, missing)
+        for dealer_id in missing:
+            known[dealer_id] = (regions.get(dealer_id), owners.get(dealer_id, []))
+    return {dealer_id: known[dealer_id] for dealer_id in dealer_ids}
 
 
 @handles("Order.Placed", gatherer=OrderRows)

@@ -109,3 +109,24 @@ def test_a_plain_insert_of_rows_refuses_a_key_present(datastore: Any) -> None:
         db.insert_rows("rows", COLUMNS, [(2, "b", None), (1, "again", None)])
     with transaction(datastore, commit=False) as db:
         assert _all(db) == [(1, "a", None)]
+
+
+@pytest.mark.parametrize("count", [1, sql.VALUES_UP_TO, sql.VALUES_UP_TO + 1, sql.COPY_FROM])
+def test_a_few_rows_are_stored_and_upserted_as_many_are_each_in_one_statement(
+    datastore: Any, count: int,
+) -> None:
+    """Whichever form the insert takes for its number of rows (each value named, arrays, COPY),
+    the rows are stored alike: NULs replaced on PostgreSQL, NULLs kept, an upsert replacing."""
+    rows = [(n, f"sku-{n}", None if n % 2 else f"note\x00{n}") for n in range(1, count + 1)]
+    with transaction(datastore, commit=True) as plain:
+        counting = Counting(plain.cursor)
+        db = Db(counting, plain.dialect)
+        db.insert_rows("rows", COLUMNS, rows)
+        inserted = _all(plain)
+        changed = [(n, f"{s}!", None if n % 2 else "changed") for n, s, _ in rows]
+        db.insert_rows("rows", COLUMNS, changed, key=("n",))
+        upserted = _all(plain)
+    nul = "\ufffd" if db.dialect.is_postgres else "\x00"
+    assert inserted == [(n, s, None if t is None else t.replace("\x00", nul)) for n, s, t in rows]
+    assert upserted == changed
+    assert len(counting.sent) == 2
