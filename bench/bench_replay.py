@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import psycopg
+from eventsourcing.persistence import Mapper
 from psycopg.sql import Identifier
 
 from bench.common import (
@@ -102,8 +103,10 @@ def _order_events(app: ChannelLedger, rng: random.Random, ids: list[str], tiers:
 
 
 def child_raw(url: str, until: int, batch: int) -> dict[str, Any]:
-    """The library's raw rate: select_notifications and decode each into its domain event."""
+    """The library's raw rate: select_notifications and decode each into its domain event (the
+    write side's mapper, the library's own: the replay decodes with the read side's)."""
     app = app_for_url(url)
+    assert type(app.mapper) is Mapper, "the baseline is the library's mapper"
     try:
         start = time.perf_counter()
         count = 0

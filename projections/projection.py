@@ -15,6 +15,7 @@ from eventsourcing.utils import Environment, EnvType
 from infra import transcodings
 from infra.heap import collector_paused, freeze_long_lived
 from infra.logrows import RowReader
+from infra.mapper import OrjsonMapper
 from projections.faults import ApplyError, is_transient, reason_of
 from projections.records import EventRecord
 from projections.views import ChannelView
@@ -35,6 +36,8 @@ class LogReader(Application[UUID]):
         if found.get("PERSISTENCE_MODULE") == "eventsourcing.postgres":
             # It only reads the log, to decode it: as plain rows (infra/logrows.py).
             found["APPLICATION_RECORDER_TOPIC"] = "infra.logrows:RowsPostgresApplicationRecorder"
+        # …and decodes them as the library's mapper does, by the read side's (infra/mapper.py).
+        found.setdefault("MAPPER_TOPIC", "infra.mapper:OrjsonMapper")
         return found
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -122,7 +125,7 @@ Batch = list[tuple[Any, Tracking]]
 
 def _read(source: Application[Any], reader: RowReader, first: int, stop: int | None,
           size: int) -> Batch:
-    """The log's next `size` events from `first` (up to `stop`), decoded by the library's mapper;
-    empty at its end."""
-    name, decode = source.name, source.mapper.to_domain_event
+    """The log's next `size` events from `first` (up to `stop`), decoded as the library's mapper
+    decodes them (by the read side's mapper, infra/mapper.py); empty at its end."""
+    name, decode = source.name, OrjsonMapper.of(source.mapper).to_domain_event
     return [(decode(row), Tracking(name, row.id)) for row in reader.read(first, size, stop)]

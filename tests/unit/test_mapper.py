@@ -1,0 +1,135 @@
+"""The read side's mapper (infra/mapper.py) against the library's: for every event type, generated
+and altered states, the event it decodes is the library's own — the same class, the same
+attributes in the same order, each of the same type and value — or, where the library refuses a
+state, it refuses it too. The demo's events are all decoded without the library's help."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from eventsourcing.persistence import Mapper, Notification
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from examples.ml_company import Demo
+from infra.mapper import OrjsonMapper
+from projections.projection import LogReader
+from tests.builders import memory_app
+from tests.support.stored_events import ANY_EVENT, ODD_LEAVES, stored_values
+
+APP = memory_app()
+LIBRARY: Mapper[Any] = APP.mapper
+FAST = OrjsonMapper.of(APP.mapper)
+
+
+def strict(value: Any) -> Any:
+    """A value as compared here: its type with it, all the way down (Decimal("1.0") is not
+    Decimal("1.00"), a date is not a datetime)."""
+    if isinstance(value, dict):
+        return ("dict", [(k, strict(v)) for k, v in value.items()])
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, [strict(v) for v in value])
+    return (type(value), repr(value))
+
+
+def decoded(mapper: Mapper[Any], notification: Notification) -> Any:
+    """The event's class and its attributes as `strict` sees them, or the error's class."""
+    try:
+        event = mapper.to_domain_event(notification)
+    except Exception as e:
+        return type(e)
+    return type(event), strict(vars(event))
+
+
+def stored(event: Any, position: int = 7) -> Notification:
+    record = LIBRARY.to_stored_event(event)
+    return Notification(id=position, originator_id=record.originator_id,
+                        originator_version=record.originator_version, topic=record.topic,
+                        state=record.state)
+
+
+@pytest.fixture(scope="module")
+def demo() -> list[Notification]:
+    app = memory_app()
+    Demo(app, say=lambda _: None).run()
+    return list(app.recorder.select_notifications(start=1, limit=100_000))
+
+
+def test_every_event_of_the_demo_is_the_librarys_decoded_without_its_help(
+    demo: list[Notification], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    expected = [decoded(LIBRARY, n) for n in demo]
+
+    def refused(self: Any, stored_event: Any) -> Any:
+        raise AssertionError(f"{stored_event.topic} went to the library's decoding")
+
+    monkeypatch.setattr(Mapper, "to_domain_event", refused)
+    assert [decoded(FAST, n) for n in demo] == expected
+    assert len({n.topic for n in demo}) > 20
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ANY_EVENT)
+def test_any_event_of_any_type_is_decoded_as_the_library_decodes_it(event: Any) -> None:
+    try:
+        notification = stored(event)
+    except Exception:  # a value the library cannot store (a float NaN…): nothing to read
+        return
+    assert decoded(FAST, notification) == decoded(LIBRARY, notification)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_an_altered_state_is_decoded_as_the_library_decodes_it_or_refused_alike(
+    demo: list[Notification], data: st.DataObject,
+) -> None:
+    """A value replaced by another form (a float, an integer beyond 64 bits, an unknown
+    transcoding, a list where a value was…) or named another transcoding's, the class version
+    taken out or lowered (the upcast), a name added: the same event, or the same refusal."""
+    notification = data.draw(st.sampled_from(demo))
+    state = notification.state
+    how = data.draw(st.sampled_from(["value", "retyped", "class_version", "name"]))
+    odd = st.sampled_from([*ODD_LEAVES, b"18446744073709551616", b"1e400", b'"\\ud800"',
+                           b'[{"_type_":"decimal_str","_data_":"1"},2.5]',
+                           b'{"_type_":"date_iso","_data_":"2026-04-01","x":1}',
+                           b'{"_type_":"decimal_str"}', b'{"_data_":"1","other":2}',
+                           b'{"_type_":["x"],"_data_":"1"}', b'{"_type_":"order_line","_data_":1}'])
+    if how == "value" and stored_values(state):
+        start, end = data.draw(st.sampled_from(stored_values(state)))
+        state = state[:start] + data.draw(odd) + state[end:]
+    elif how == "retyped" and b'"_type_":"' in state:  # a value named another transcoding's
+        names = sorted(LIBRARY.transcoder.names)  # type: ignore[attr-defined]
+        found = [n for n in names if f'"_type_":"{n}"'.encode() in state]
+        if found:
+            state = state.replace(f'"_type_":"{data.draw(st.sampled_from(found))}"'.encode(),
+                                  f'"_type_":"{data.draw(st.sampled_from(names))}"'.encode(), 1)
+    elif how == "class_version":
+        state = state.replace(b',"class_version":2}', data.draw(st.sampled_from(
+            [b"}", b',"class_version":1}', b',"class_version":3}'])))
+    else:
+        name = data.draw(st.sampled_from([b'"timestamp"', b'"originator_id"', b'"class_version"',
+                                          b'"extra"']))
+        value = data.draw(st.sampled_from([b"1", b"1.5", b'{"_type_":"decimal_str","_data_":"2"}',
+                                           b'[[],{}]', b"null"]))
+        state = state[:-1] + b"," + name + b":" + value + b"}"
+    altered = Notification(id=notification.id, originator_id=notification.originator_id,
+                           originator_version=notification.originator_version,
+                           topic=notification.topic, state=state)
+    assert decoded(FAST, altered) == decoded(LIBRARY, altered)
+
+
+@pytest.mark.parametrize("state", [b"[]", b"1", b'{"_type_":"decimal_str","_data_":"1"}',
+                                   b"NaN", b"{", "é".encode("latin-1"), b'{"a":NaN}'])
+def test_a_state_that_is_no_event_is_refused_as_the_library_refuses_it(state: bytes) -> None:
+    notification = Notification(id=1, originator_id=APP.mapper.to_domain_event(
+        next(iter(APP.recorder.select_notifications(start=1, limit=1)))).originator_id,
+        originator_version=1, topic="domain.order:Order.Confirmed", state=state)
+    assert decoded(FAST, notification) == decoded(LIBRARY, notification)
+
+
+def test_the_live_feed_and_the_catch_up_decode_with_it() -> None:
+    reader = LogReader(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                            "SQLITE_DBNAME": ":memory:"})
+    assert isinstance(reader.mapper, OrjsonMapper)
+    assert OrjsonMapper.of(APP.mapper) is FAST  # one per write-side mapper
