@@ -17,27 +17,30 @@ from projections.projection import BATCH, ChannelProjection, LogReader
 from projections.views import ChannelView, PostgresChannelView
 
 
-def _ready(subscription: Any) -> bool:
-    """Whether the subscription's next event is already read from the log (taking it will not
-    block). The library's `ListenNotifySubscription` keeps the batch it is handing out and a queue
-    of the next ones; without them (another recorder), nothing counts as ready: one by one."""
+def _ready(subscription: Any) -> int:
+    """How many of the subscription's next events are already read from the log (taking them
+    will not block): the rest of the list the library's `ListenNotifySubscription` is handing
+    out, else one if a next list is queued. Without them (another recorder), none: one by one."""
     inner = getattr(subscription, "subscription", None)
     notifications = getattr(inner, "_notifications", None)
     index = getattr(inner, "_notifications_index", None)
     queue = getattr(inner, "_notifications_queue", None)
     if notifications is None or index is None or queue is None:
-        return False
-    return bool(index < len(notifications) or queue.qsize() > 0)
+        return 0
+    left = len(notifications) - index
+    return left if left > 0 else 1 if queue.qsize() > 0 else 0
 
 
 def batches(subscription: Any, limit: int = BATCH) -> Iterator[list[tuple[Any, Tracking]]]:
-    """The subscription's events in batches: each waits for its first event only."""
+    """The subscription's events in batches: each waits for its first event only (the events
+    ready are counted once per list the subscription holds, not once per event)."""
     events = iter(subscription)
     for first in events:
         batch = [first]
-        while len(batch) < limit and _ready(subscription):
+        while len(batch) < limit and (ready := _ready(subscription)):
             try:
-                batch.append(next(events))
+                for _ in range(min(ready, limit - len(batch))):
+                    batch.append(next(events))
             except StopIteration:
                 break
         yield batch
