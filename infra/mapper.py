@@ -213,22 +213,11 @@ def _walker(names: dict[str, Any]) -> Convert:
     first, one of exactly the keys `_type_` and `_data_` decoded by its transcoding."""
 
     def walk(value: Any) -> Any:
-        if type(value) is dict:
-            for key, item in value.items():
-                kind = type(item)
-                if kind is dict or kind is list:
-                    value[key] = walk(item)
-                elif kind is float:
-                    raise _Unsure
-            if len(value) == 2 and "_type_" in value and "_data_" in value:
-                return names[value["_type_"]].decode(value["_data_"])
-            return value
-        for i, item in enumerate(value):
-            kind = type(item)
-            if kind is dict or kind is list:
-                value[i] = walk(item)
-            elif kind is float:
-                raise _Unsure
+        if type(value) is not dict:
+            return _each(value, walk)
+        _convert(value, _NONE, _NONE, walk)
+        if len(value) == 2 and "_type_" in value and "_data_" in value:
+            return names[value["_type_"]].decode(value["_data_"])
         return value
 
     return walk
@@ -266,15 +255,7 @@ def _value_object(name: str, decode: Convert, leaves: dict[str, tuple[str, Conve
 
 def _items(item: Convert, generic: Convert) -> Convert:
     def convert(value: Any) -> Any:
-        if type(value) is not list:
-            return generic(value)
-        for i, found in enumerate(value):
-            kind = type(found)
-            if kind is dict or kind is list:
-                value[i] = item(found)
-            elif kind is float:
-                raise _Unsure
-        return value
+        return _each(value, item) if type(value) is list else generic(value)
 
     return convert
 
@@ -283,14 +264,24 @@ def _entries(item: Convert, generic: Convert) -> Convert:
     def convert(value: Any) -> Any:
         if type(value) is not dict:
             return generic(value)
-        for key, found in value.items():
-            kind = type(found)
-            if kind is dict or kind is list:
-                value[key] = item(found)
-            elif kind is float:
-                raise _Unsure
+        _convert(value, _NONE, _NONE, item)
         if len(value) == 2 and "_type_" in value and "_data_" in value:
             raise _Unsure  # the mapping is itself a transcoded value
         return value
 
     return convert
+
+
+_NONE: dict[str, Any] = {}  # no leaf nor converter of its own: every value by the one given
+
+
+def _each(items: list[Any], convert: Convert) -> list[Any]:
+    """Decode, in place, the items of a list orjson read: each dict or list by `convert`;
+    raises _Unsure at a float."""
+    for i, item in enumerate(items):
+        kind = type(item)
+        if kind is dict or kind is list:
+            items[i] = convert(item)
+        elif kind is float:
+            raise _Unsure
+    return items

@@ -102,3 +102,33 @@ def stored_values(state: bytes) -> list[tuple[int, int]]:
         spans.append((at, end))
         at = state.find(b'{"_type_":"', end)
     return spans
+
+
+ONE = st.just(b"1")
+
+
+def alter_state(data: st.DataObject, state: bytes, odd: st.SearchStrategy[bytes], *,
+            names: list[str] | None = None,
+            added: st.SearchStrategy[bytes] = ONE) -> bytes:
+    """`state` with one change drawn by `data`: a stored value replaced by one of `odd`, a value
+    named another transcoding of `names` (when given), the class version taken out, lowered or
+    raised, or a name added with a value of `added`."""
+    how = data.draw(st.sampled_from(["value", "class_version", "name", *(["retyped"] if names
+                                                                          else [])]))
+    if how == "value" and stored_values(state):
+        start, end = data.draw(st.sampled_from(stored_values(state)))
+        return state[:start] + data.draw(odd) + state[end:]
+    if how == "retyped" and names:
+        found = [n for n in names if f'"_type_":"{n}"'.encode() in state]
+        if found:
+            return state.replace(f'"_type_":"{data.draw(st.sampled_from(found))}"'.encode(),
+                                 f'"_type_":"{data.draw(st.sampled_from(names))}"'.encode(), 1)
+        return state
+    if how == "class_version":
+        return state.replace(b',"class_version":2}', data.draw(st.sampled_from(
+            [b"}", b',"class_version":1}', b',"class_version":3}'])))
+    if how == "name":
+        name = data.draw(st.sampled_from([b'"timestamp"', b'"originator_id"', b'"class_version"',
+                                          b'"extra"']))
+        return state[:-1] + b"," + name + b":" + data.draw(added) + b"}"
+    return state

@@ -22,7 +22,7 @@ from infra.envelope import Codec
 from infra.envelope.stored import StoredEnvelopes
 from infra.relay import PartitionKeys
 from tests.builders import memory_app
-from tests.support.stored_events import ANY_EVENT, ODD_LEAVES, TEXT, TYPES, events, stored_values
+from tests.support.stored_events import ANY_EVENT, ODD_LEAVES, TEXT, TYPES, alter_state, events
 
 UNCHECKED = Codec(checked=False)  # the relay's codec
 APP = memory_app()
@@ -123,18 +123,7 @@ def test_an_altered_state_is_written_as_the_codec_writes_it_or_left_to_the_codec
     transcoding...), the class version taken out or lowered, a name added: the fast path writes
     what the codec writes, or leaves the state to it."""
     notification = data.draw(st.sampled_from(demo))
-    state = notification.state
-    how = data.draw(st.sampled_from(["value", "class_version", "name"]))
-    if how == "value" and stored_values(state):
-        start, end = data.draw(st.sampled_from(stored_values(state)))
-        state = state[:start] + data.draw(st.sampled_from(ODD_LEAVES)) + state[end:]
-    elif how == "class_version":
-        state = state.replace(b',"class_version":2}', data.draw(st.sampled_from(
-            [b"}", b',"class_version":1}', b',"class_version":3}'])))
-    else:
-        name = data.draw(st.sampled_from([b'"timestamp"', b'"originator_id"', b'"class_version"',
-                                          b'"extra"']))
-        state = state[:-1] + b"," + name + b":1}"
+    state = alter_state(data, notification.state, st.sampled_from(ODD_LEAVES))
     try:
         json.loads(state)
     except ValueError:

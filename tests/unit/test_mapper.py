@@ -16,11 +16,20 @@ from examples.ml_company import Demo
 from infra.mapper import OrjsonMapper
 from projections.projection import LogReader
 from tests.builders import memory_app
-from tests.support.stored_events import ANY_EVENT, ODD_LEAVES, stored_values
+from tests.support.stored_events import ANY_EVENT, ODD_LEAVES, alter_state
 
 APP = memory_app()
 LIBRARY: Mapper[Any] = APP.mapper
 FAST = OrjsonMapper.of(APP.mapper)
+# Stored values replaced by other forms, the names of the transcodings, values of a name added.
+ODD = st.sampled_from([*ODD_LEAVES, b"18446744073709551616", b"1e400", b'"\\ud800"',
+                      b'[{"_type_":"decimal_str","_data_":"1"},2.5]',
+                      b'{"_type_":"date_iso","_data_":"2026-04-01","x":1}',
+                      b'{"_type_":"decimal_str"}', b'{"_data_":"1","other":2}',
+                      b'{"_type_":["x"],"_data_":"1"}', b'{"_type_":"order_line","_data_":1}'])
+NAMES = sorted(LIBRARY.transcoder.names)  # type: ignore[attr-defined]
+ADDED = st.sampled_from([b"1", b"1.5", b'{"_type_":"decimal_str","_data_":"2"}', b"[[],{}]",
+                         b"null"])
 
 
 def strict(value: Any) -> Any:
@@ -88,35 +97,11 @@ def test_an_altered_state_is_decoded_as_the_library_decodes_it_or_refused_alike(
     transcoding, a list where a value was…) or named another transcoding's, the class version
     taken out or lowered (the upcast), a name added: the same event, or the same refusal."""
     notification = data.draw(st.sampled_from(demo))
-    state = notification.state
-    how = data.draw(st.sampled_from(["value", "retyped", "class_version", "name"]))
-    odd = st.sampled_from([*ODD_LEAVES, b"18446744073709551616", b"1e400", b'"\\ud800"',
-                           b'[{"_type_":"decimal_str","_data_":"1"},2.5]',
-                           b'{"_type_":"date_iso","_data_":"2026-04-01","x":1}',
-                           b'{"_type_":"decimal_str"}', b'{"_data_":"1","other":2}',
-                           b'{"_type_":["x"],"_data_":"1"}', b'{"_type_":"order_line","_data_":1}'])
-    if how == "value" and stored_values(state):
-        start, end = data.draw(st.sampled_from(stored_values(state)))
-        state = state[:start] + data.draw(odd) + state[end:]
-    elif how == "retyped" and b'"_type_":"' in state:  # a value named another transcoding's
-        names = sorted(LIBRARY.transcoder.names)  # type: ignore[attr-defined]
-        found = [n for n in names if f'"_type_":"{n}"'.encode() in state]
-        if found:
-            state = state.replace(f'"_type_":"{data.draw(st.sampled_from(found))}"'.encode(),
-                                  f'"_type_":"{data.draw(st.sampled_from(names))}"'.encode(), 1)
-    elif how == "class_version":
-        state = state.replace(b',"class_version":2}', data.draw(st.sampled_from(
-            [b"}", b',"class_version":1}', b',"class_version":3}'])))
-    else:
-        name = data.draw(st.sampled_from([b'"timestamp"', b'"originator_id"', b'"class_version"',
-                                          b'"extra"']))
-        value = data.draw(st.sampled_from([b"1", b"1.5", b'{"_type_":"decimal_str","_data_":"2"}',
-                                           b'[[],{}]', b"null"]))
-        state = state[:-1] + b"," + name + b":" + value + b"}"
-    altered = Notification(id=notification.id, originator_id=notification.originator_id,
+    state = alter_state(data, notification.state, ODD, names=NAMES, added=ADDED)
+    changed = Notification(id=notification.id, originator_id=notification.originator_id,
                            originator_version=notification.originator_version,
                            topic=notification.topic, state=state)
-    assert decoded(FAST, altered) == decoded(LIBRARY, altered)
+    assert decoded(FAST, changed) == decoded(LIBRARY, changed)
 
 
 @pytest.mark.parametrize("state", [b"[]", b"1", b'{"_type_":"decimal_str","_data_":"1"}',

@@ -25,13 +25,19 @@ def order(kind: str = "Order.Placed", position: int = 1) -> EventRecord:
     return EventRecord(kind, "o", position, {})
 
 
-def test_the_memo_holds_from_a_committed_batch_to_the_next_of_the_orders_family() -> None:
+def filled() -> Memo:
+    """A memo holding {"x": 1} after a batch of orders committed at position 3."""
     memo = Memo()
     with memo.batch() as m:
         values = m.open(0, [order(position=3)])
         assert values is not None
         values["x"] = 1
         m.committed()
+    return memo
+
+
+def test_the_memo_holds_from_a_committed_batch_to_the_next_of_the_orders_family() -> None:
+    memo = filled()
     with memo.batch() as m:  # the tracked position is the one committed: kept
         assert m.open(3, [order("Order.Confirmed", 4)]) == {"x": 1}
         m.committed()
@@ -39,12 +45,7 @@ def test_the_memo_holds_from_a_committed_batch_to_the_next_of_the_orders_family(
 
 @pytest.mark.parametrize("case", ["moved", "dealer event", "failed", "not committed"])
 def test_the_memo_is_forgotten_when_what_it_holds_may_have_changed(case: str) -> None:
-    memo = Memo()
-    with memo.batch() as m:
-        values = m.open(0, [order(position=3)])
-        assert values is not None
-        values["x"] = 1
-        m.committed()
+    memo = filled()
     if case == "moved":  # another feeder tracked position 5 meanwhile
         with memo.batch() as m:
             assert m.open(5, [order(position=6)]) == {}
