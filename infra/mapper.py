@@ -50,6 +50,7 @@ class _Plan(NamedTuple):
     class_version: int
     leaves: dict[str, tuple[str, Convert]]  # key -> (transcoding name, decode of its text)
     converters: dict[str, Convert]  # per key of the state whose hint tells its form
+    id_convertors: dict[type, Convert]  # the library's, per type of originator id (as it caches)
 
 
 class OrjsonMapper(Mapper[Any]):
@@ -87,8 +88,13 @@ class OrjsonMapper(Mapper[Any]):
                 raise _Unsure  # the whole state one transcoded value
             # As the library's Mapper.to_domain_event does from here.
             cls = plan.cls
-            state["originator_id"] = find_id_convertor(
-                cls, type(stored_event.originator_id))(stored_event.originator_id)  # type: ignore[arg-type]
+            originator_id = stored_event.originator_id
+            id_type = type(originator_id)
+            convert_id = plan.id_convertors.get(id_type)
+            if convert_id is None:
+                convert_id = plan.id_convertors[id_type] = find_id_convertor(
+                    cls, cast(Any, id_type))
+            state["originator_id"] = convert_id(originator_id)
             state["originator_version"] = stored_event.originator_version
             from_version = state.pop("class_version", 1)
             while from_version < plan.class_version:
@@ -108,7 +114,7 @@ class OrjsonMapper(Mapper[Any]):
         except Exception:  # a hint that does not resolve: every value walked
             hints = {}
         leaves, converters = self._compiler.fields(hints)
-        return _Plan(cls, getattr(cls, "class_version", 1), leaves, converters)
+        return _Plan(cls, getattr(cls, "class_version", 1), leaves, converters, {})
 
 
 _OF: WeakKeyDictionary[Mapper[Any], Mapper[Any]] = WeakKeyDictionary()
