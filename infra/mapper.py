@@ -36,6 +36,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import resolve_topic
 
+from infra.envelope.fast import plain_dataclass
 from infra.transcodings import DateAsISO, ValueAsObject
 
 Convert = Callable[[Any], Any]  # a dict or list orjson read → its decoded value
@@ -182,9 +183,12 @@ class _Compiler:
                 hints = typing.get_type_hints(hint)
             except Exception:
                 return None
-            leaves, fields = self.fields({n: hints.get(n) for n in transcoding.field_names})
-            return _value_object(transcoding.name, transcoding.decode, leaves, fields,
-                                 self.generic)
+            names = transcoding.field_names
+            leaves, fields = self.fields({n: hints.get(n) for n in names})
+            decode: Convert = transcoding.decode
+            if plain_dataclass(hint, frozenset(names)):
+                decode = _made_as(hint, names, decode)
+            return _value_object(transcoding.name, decode, leaves, fields, self.generic)
         name, decode = transcoding.name, _DIRECT.get(type(transcoding), transcoding.decode)
         return _leaf(name, decode, self.generic)
 
@@ -227,6 +231,22 @@ def _walker(names: dict[str, Any]) -> Convert:
         return value
 
     return walk
+
+
+def _made_as(cls: type, names: tuple[str, ...], decode: Convert) -> Convert:
+    """`decode` (`cls(**fields)`) of a plain frozen dataclass, without its `__init__` (which sets
+    each field through `object.__setattr__`) when the fields are all there in their order: the
+    same object."""
+    new, setattr_ = object.__new__, object.__setattr__
+
+    def made(data: dict[str, Any]) -> Any:
+        if tuple(data) != names:
+            return decode(data)
+        value: Any = new(cls)
+        setattr_(value, "__dict__", data)
+        return value
+
+    return made
 
 
 def _leaf(name: str, decode: Convert, generic: Convert) -> Convert:

@@ -204,7 +204,7 @@ def _inline(field: fields.Field, helper: Callable[[Reader], str]) -> tuple[str |
     return check, out
 
 
-def _plain_dataclass(cls: type, names: frozenset[str]) -> bool:
+def plain_dataclass(cls: type, names: frozenset[str]) -> bool:
     """Whether `cls(**values)` with a value for each of `names` only stores them: a dataclass
     whose `__init__` takes exactly those fields, with no `__post_init__` and no slots."""
     if not dataclasses.is_dataclass(cls) or hasattr(cls, "__post_init__") or any(
@@ -264,7 +264,7 @@ def compile_schema(schema: Schema) -> Reader:
                 "or not _known >= value.keys():")
     if cls is None:
         made = ["    return loaded"]
-    elif _plain_dataclass(cls, known) and not tail:
+    elif plain_dataclass(cls, known) and not tail:
         # `cls(**loaded)` without the frozen dataclass's `__init__` (which sets each field through
         # `object.__setattr__`): the same object, every field given.
         namespace["_new"], namespace["_setattr"] = object.__new__, object.__setattr__
