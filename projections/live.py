@@ -2,7 +2,8 @@
 holds ready several events per transaction (one tracking record each), not one by one
 (notes: pitfall 10). The batch is what the subscription has already read from the log, so the
 feed waits for nothing it would not have waited for, and memory is bounded by `BATCH` (the
-catch-up's batch)."""
+catch-up's batch). While a batch is gathered and applied the cyclic collector is paused, as in a
+catch-up."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import ProjectionRunner
 
+from infra.heap import collector_paused, freeze_long_lived
 from projections.projection import BATCH, ChannelProjection, LogReader
 from projections.views import ChannelView, PostgresChannelView
 
@@ -36,14 +38,23 @@ def batches(subscription: Any, limit: int = BATCH) -> Iterator[list[tuple[Any, T
     ready are counted once per list the subscription holds, not once per event)."""
     events = iter(subscription)
     for first in events:
-        batch = [first]
-        while len(batch) < limit and (ready := _ready(subscription)):
-            try:
-                for _ in range(min(ready, limit - len(batch))):
-                    batch.append(next(events))
-            except StopIteration:
-                break
-        yield batch
+        yield _batch(first, events, subscription, limit)
+
+
+def _batch(first: Any, events: Iterator[Any], subscription: Any, limit: int) -> list[Any]:
+    batch = [first]
+    while len(batch) < limit and (ready := _ready(subscription)):
+        try:
+            for _ in range(min(ready, limit - len(batch))):
+                batch.append(next(events))
+        except StopIteration:
+            break
+    return batch
+
+
+# Events from which a batch's young garbage is collected once the batch is let go (a shorter
+# batch leaves it to the collector's own thresholds).
+COLLECT_FROM = 64
 
 
 class BatchingProjectionRunner(ProjectionRunner[LogReader, ChannelView]):
@@ -69,8 +80,19 @@ class BatchingProjectionRunner(ProjectionRunner[LogReader, ChannelView]):
         # As the library's loop (errors handed to the runner, which re-raises them from
         # run_forever and wait), with process_events for several events at once.
         try:
-            for batch in batches(subscription):
-                projection.process_events(batch)
+            freeze_long_lived()
+            events = iter(subscription)
+            for first in events:
+                # As in a catch-up: the cyclic collector paused while a batch is gathered and
+                # applied (it would walk the batch's events again and again), its young
+                # generations collected once a long batch is let go (infra/heap.py).
+                with collector_paused() as between_batches:
+                    batch = _batch(first, events, subscription, BATCH)
+                    long = len(batch) >= COLLECT_FROM
+                    projection.process_events(batch)
+                    del batch
+                    if long:
+                        between_batches()
         except BaseException as error:
             found = runner()
             if found is not None:
