@@ -25,6 +25,7 @@ from psycopg import sql
 
 from infra.envelope import Codec
 from infra.envelope.stored import StoredEnvelopes
+from infra.heap import collector_paused
 from infra.persistence import Database
 from infra.relay.kafka import HEADERS, KafkaOptions
 from infra.relay.keys import PartitionKeys, partition_for
@@ -34,6 +35,9 @@ from infra.relay.topic import BrokerLostData, TopicChecks
 from infra.sql import open_datastore
 
 log = logging.getLogger("channel.relay")
+# Events from which a batch's young garbage is collected once it is published (fewer leave it to
+# the collector's own thresholds).
+COLLECT_FROM = 64
 
 
 def _backoff(failures: int) -> float:
@@ -157,7 +161,13 @@ class Relay(TopicChecks):
             try:
                 if self._needs_check or time.monotonic() - self._verified_at > self.verify_seconds:
                     self.check_topic()
-                count = self.publish_next(until)
+                # As in a catch-up: the cyclic collector paused while a batch is read, encoded,
+                # sent and acknowledged (it would walk its messages and futures again and again),
+                # its young generations collected once a long batch is let go (infra/heap.py).
+                with collector_paused() as between_batches:
+                    count = self.publish_next(until)
+                    if count >= COLLECT_FROM:
+                        between_batches()
                 failures = 0
             except BrokerLostData as e:
                 self.start_over(str(e))

@@ -17,7 +17,7 @@ from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
 from infra.envelope import Codec, Envelope, EnvelopeError
-from infra.heap import freeze_long_lived
+from infra.heap import collector_paused, freeze_long_lived
 from projections import faults
 from projections.faults import ApplyError, is_transient, reason_of
 from projections.projection import ChannelProjection
@@ -32,6 +32,9 @@ from services.consumer.tracking import (
 
 log = logging.getLogger("channel.consume")
 HINT_INTERVAL = 1.0  # seconds between two commits of the group's offsets (hints)
+# Records from which a poll's young garbage is collected once they are applied (fewer leave it to
+# the collector's own thresholds).
+COLLECT_FROM = 64
 
 
 class _Rebalance(ConsumerRebalanceListener):
@@ -91,7 +94,12 @@ class ReportingConsumer(FaultsAndHoles):
             self.assign(chosen)
         try:
             while not self.stopping.is_set():
-                self.poll_once()
+                # As in a catch-up: the cyclic collector paused while a poll's records are read
+                # and applied (it would walk them again and again), its young generations
+                # collected once a long poll is let go (infra/heap.py).
+                with collector_paused() as between_polls:
+                    if self.poll_once() >= COLLECT_FROM:
+                        between_polls()
             self._track_broadcasts(set())
         finally:
             self.close()
