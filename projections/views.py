@@ -81,7 +81,7 @@ class ChannelView(TrackingRecorder, ABC):
         current = self._max_tracking_id(name, cursor()) or 0  # type: ignore[attr-defined]
         todo = [(r, t) for r, t in batch if t.notification_id > current]
         records = [r for r, _ in todo]
-        model.apply_all(db, records, memo.open(current, records))
+        model.apply_all(db, records, memo.open(name, current, records))
         if todo:
             self._insert_tracking(cursor(), todo[-1][1])  # type: ignore[attr-defined]
         return [r for r, _ in todo]

@@ -51,7 +51,9 @@ class Memo:
     """What gatherers read in one view's earlier batches, taken again instead of read (an order's
     dealer: its region and owner history), kept only while it cannot have changed: from one
     committed batch to the next when no other feeder wrote in between (the position tracked
-    under the write lock is the one this view's last batch committed) and when every event since
+    under the write lock, under the same name, is the one this view's last batch committed: a
+    dealer's events come in order under one name, a partition's for the reporting consumer, whose
+    dealers are keyed to partitions) and when every event since
     is of a family that keeps it (`Gatherer.keeps_memo`). Any other batch, or one that fails,
     forgets it. One batch at a time (a lock), from `open` to `committed`."""
 
@@ -59,8 +61,10 @@ class Memo:
 
     def __init__(self) -> None:
         self._values: dict[Any, Any] = {}
-        self._tracked: int | None = None  # the position the last batch committed tracked
-        self._pending: int | None = None  # the one this batch tracks once committed
+        # The tracking name and position the last batch committed, and this batch's once it has:
+        # a reporting consumer tracks each partition under a name of its own.
+        self._tracked: tuple[str, int] | None = None
+        self._pending: tuple[str, int] | None = None
         self._done = False
         self._lock = threading.Lock()
 
@@ -76,12 +80,13 @@ class Memo:
                     self._values.clear()
                     self._tracked = None
 
-    def open(self, current: int, records: Sequence[EventRecord]) -> dict[Any, Any] | None:
-        """The memo for this batch's `records`, applied after the tracked position `current`
-        (read under the write lock); None when they may change what it holds."""
-        if current != self._tracked or len(self._values) > self.LIMIT:
+    def open(self, name: str, current: int,
+             records: Sequence[EventRecord]) -> dict[Any, Any] | None:
+        """The memo for this batch's `records`, applied after the position `current` tracked
+        under `name` (read under the write lock); None when they may change what it holds."""
+        if (name, current) != self._tracked or len(self._values) > self.LIMIT:
             self._values.clear()
-        self._pending = records[-1].position if records else current
+        self._pending = (name, records[-1].position if records else current)
         if all(_keeps_memo(r.kind) for r in records):
             return self._values
         self._values.clear()

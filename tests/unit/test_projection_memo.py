@@ -19,6 +19,7 @@ from projections.views import ChannelView, SQLiteChannelView
 from tests.builders import memory_app, onboard, publish_prices
 
 LINES = [{"sku": "ROUTER", "qty": 1}]
+NAME = "ChannelLedger"
 
 
 def order(kind: str = "Order.Placed", position: int = 1) -> EventRecord:
@@ -29,7 +30,7 @@ def filled() -> Memo:
     """A memo holding {"x": 1} after a batch of orders committed at position 3."""
     memo = Memo()
     with memo.batch() as m:
-        values = m.open(0, [order(position=3)])
+        values = m.open(NAME, 0, [order(position=3)])
         assert values is not None
         values["x"] = 1
         m.committed()
@@ -39,31 +40,35 @@ def filled() -> Memo:
 def test_the_memo_holds_from_a_committed_batch_to_the_next_of_the_orders_family() -> None:
     memo = filled()
     with memo.batch() as m:  # the tracked position is the one committed: kept
-        assert m.open(3, [order("Order.Confirmed", 4)]) == {"x": 1}
+        assert m.open(NAME, 3, [order("Order.Confirmed", 4)]) == {"x": 1}
         m.committed()
 
 
-@pytest.mark.parametrize("case", ["moved", "dealer event", "failed", "not committed"])
+@pytest.mark.parametrize("case", ["moved", "other name", "dealer event", "failed",
+                                  "not committed"])
 def test_the_memo_is_forgotten_when_what_it_holds_may_have_changed(case: str) -> None:
     memo = filled()
     if case == "moved":  # another feeder tracked position 5 meanwhile
         with memo.batch() as m:
-            assert m.open(5, [order(position=6)]) == {}
+            assert m.open(NAME, 5, [order(position=6)]) == {}
+    elif case == "other name":  # a batch tracked under another name (a consumer's partition)
+        with memo.batch() as m:
+            assert m.open("ChannelLedger-partition-1", 3, [order(position=6)]) == {}
     elif case == "dealer event":
         with memo.batch() as m:
-            assert m.open(3, [order(position=4), EventRecord("Dealer.Reassigned", "d", 5, {})]) is None
+            assert m.open(NAME, 3, [order(position=4), EventRecord("Dealer.Reassigned", "d", 5, {})]) is None
             m.committed()
         with memo.batch() as m:
-            assert m.open(5, [order(position=6)]) == {}
+            assert m.open(NAME, 5, [order(position=6)]) == {}
     else:
         with pytest.raises(RuntimeError), memo.batch() as m:
-            values = m.open(3, [order(position=4)])
+            values = m.open(NAME, 3, [order(position=4)])
             assert values == {"x": 1}
             if case == "failed":
                 raise RuntimeError("the batch's transaction failed")
             raise RuntimeError("left before its commit")
         with memo.batch() as m:
-            assert m.open(4, [order(position=5)]) == {}
+            assert m.open(NAME, 4, [order(position=5)]) == {}
 
 
 def _salesperson(view: ChannelView, order_id: str) -> Any:
