@@ -28,6 +28,10 @@ def freeze_long_lived() -> None:
 _paused = 0
 _was_enabled = True
 
+# Events (or records) of a batch from which its young garbage is collected once it is let go, by
+# the function `collector_paused` gives; a shorter batch leaves it to the collector's thresholds.
+COLLECT_FROM = 64
+
 
 @contextmanager
 def collector_paused() -> Iterator[Callable[[], None]]:

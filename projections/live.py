@@ -14,7 +14,7 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import ProjectionRunner
 
-from infra.heap import collector_paused, freeze_long_lived
+from infra.heap import COLLECT_FROM, collector_paused, freeze_long_lived
 from projections.projection import BATCH, ChannelProjection, LogReader
 from projections.views import ChannelView, PostgresChannelView
 
@@ -50,11 +50,6 @@ def _batch(first: Any, events: Iterator[Any], subscription: Any, limit: int) -> 
         except StopIteration:
             break
     return batch
-
-
-# Events from which a batch's young garbage is collected once the batch is let go (a shorter
-# batch leaves it to the collector's own thresholds).
-COLLECT_FROM = 64
 
 
 class BatchingProjectionRunner(ProjectionRunner[LogReader, ChannelView]):

@@ -25,7 +25,7 @@ from psycopg import sql
 
 from infra.envelope import Codec
 from infra.envelope.stored import StoredEnvelopes
-from infra.heap import collector_paused
+from infra.heap import COLLECT_FROM, collector_paused
 from infra.persistence import Database
 from infra.relay.kafka import HEADERS, KafkaOptions
 from infra.relay.keys import PartitionKeys, partition_for
@@ -35,9 +35,6 @@ from infra.relay.topic import BrokerLostData, TopicChecks
 from infra.sql import open_datastore
 
 log = logging.getLogger("channel.relay")
-# Events from which a batch's young garbage is collected once it is published (fewer leave it to
-# the collector's own thresholds).
-COLLECT_FROM = 64
 
 
 def _backoff(failures: int) -> float:

@@ -17,7 +17,7 @@ from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
 from infra.envelope import Codec, Envelope, EnvelopeError
-from infra.heap import collector_paused, freeze_long_lived
+from infra.heap import COLLECT_FROM, collector_paused, freeze_long_lived
 from projections import faults
 from projections.faults import ApplyError, is_transient, reason_of
 from projections.projection import ChannelProjection
@@ -32,9 +32,6 @@ from services.consumer.tracking import (
 
 log = logging.getLogger("channel.consume")
 HINT_INTERVAL = 1.0  # seconds between two commits of the group's offsets (hints)
-# Records from which a poll's young garbage is collected once they are applied (fewer leave it to
-# the collector's own thresholds).
-COLLECT_FROM = 64
 
 
 class _Rebalance(ConsumerRebalanceListener):
