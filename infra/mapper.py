@@ -51,18 +51,15 @@ class _Plan(NamedTuple):
     class_version: int
     leaves: dict[str, tuple[str, Convert]]  # key -> (transcoding name, decode of its text)
     converters: dict[str, Convert]  # per key of the state whose hint tells its form
-    id_convertors: dict[type, Convert]  # the library's, per type of originator id (as it caches)
 
 
 class OrjsonMapper(Mapper[Any]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         transcoder = self.transcoder
-        self._fast = (type(transcoder) is JSONTranscoder and self.cipher is None
-                      and self.compressor is None)
         self._plans: dict[str, _Plan] = {}
-        self._compiler = _Compiler(cast(JSONTranscoder, transcoder)) if self._fast else None
-        self._generic = self._compiler.generic if self._compiler is not None else _no_walk
+        self._compiler = (_Compiler(transcoder) if type(transcoder) is JSONTranscoder
+                          and self.cipher is None and self.compressor is None else None)
 
     @classmethod
     def of(cls, mapper: Mapper[Any]) -> Mapper[Any]:
@@ -76,26 +73,22 @@ class OrjsonMapper(Mapper[Any]):
         return found
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
-        if not self._fast:
+        compiler = self._compiler
+        if compiler is None:
             return super().to_domain_event(stored_event)
         topic = stored_event.topic
         plan = self._plans.get(topic)
         try:
             if plan is None:
-                plan = self._plans[topic] = self._plan(topic)
+                plan = self._plans[topic] = _plan(compiler, topic)
             state = orjson.loads(stored_event.state)
-            _convert(state, plan.leaves, plan.converters, self._generic)
+            _convert(state, plan.leaves, plan.converters, compiler.generic)
             if len(state) == 2 and "_type_" in state and "_data_" in state:
                 raise _Unsure  # the whole state one transcoded value
             # As the library's Mapper.to_domain_event does from here.
             cls = plan.cls
-            originator_id = stored_event.originator_id
-            id_type = type(originator_id)
-            convert_id = plan.id_convertors.get(id_type)
-            if convert_id is None:
-                convert_id = plan.id_convertors[id_type] = find_id_convertor(
-                    cls, cast(Any, id_type))
-            state["originator_id"] = convert_id(originator_id)
+            state["originator_id"] = find_id_convertor(
+                cls, cast(Any, type(stored_event.originator_id)))(stored_event.originator_id)
             state["originator_version"] = stored_event.originator_version
             from_version = state.pop("class_version", 1)
             while from_version < plan.class_version:
@@ -107,22 +100,18 @@ class OrjsonMapper(Mapper[Any]):
         object.__setattr__(event, "__dict__", state)
         return event
 
-    def _plan(self, topic: str) -> _Plan:
-        cls = resolve_topic(topic)
-        assert self._compiler is not None
-        try:
-            hints = typing.get_type_hints(cls)
-        except Exception:  # a hint that does not resolve: every value walked
-            hints = {}
-        leaves, converters = self._compiler.fields(hints)
-        return _Plan(cls, getattr(cls, "class_version", 1), leaves, converters, {})
-
 
 _OF: WeakKeyDictionary[Mapper[Any], Mapper[Any]] = WeakKeyDictionary()
 
 
-def _no_walk(value: Any) -> Any:
-    raise _Unsure
+def _plan(compiler: _Compiler, topic: str) -> _Plan:
+    cls = resolve_topic(topic)
+    try:
+        hints = typing.get_type_hints(cls)
+    except Exception:  # a hint that does not resolve: every value walked
+        hints = {}
+    leaves, converters = compiler.fields(hints)
+    return _Plan(cls, getattr(cls, "class_version", 1), leaves, converters)
 
 
 class _Compiler:
@@ -136,11 +125,12 @@ class _Compiler:
     def fields(self, hints: dict[str, Any]) -> tuple[dict[str, tuple[str, Convert]],
                                                      dict[str, Convert]]:
         """For fields of these hints: those stored as a transcoding's text (its name and the
-        decoding of the text), and the converters of the others whose hint tells their form."""
+        decoding of the text; another form is walked), and the converters of the others whose
+        hint tells their form."""
         leaves = {name: leaf for name, hint in hints.items()
                   if (leaf := self.leaf(hint)) is not None}
         converters = {name: convert for name, hint in hints.items()
-                      if (convert := self.convert(hint)) is not None}
+                      if name not in leaves and (convert := self.convert(hint)) is not None}
         return leaves, converters
 
     def leaf(self, hint: Any) -> tuple[str, Convert] | None:
@@ -176,8 +166,6 @@ class _Compiler:
             item = self.convert(args[1])
             return None if item is None else _entries(item, self.generic)
         transcoding = self.transcoder.types.get(hint) if isinstance(hint, type) else None
-        if transcoding is None:
-            return None
         if isinstance(transcoding, ValueAsObject):
             try:
                 hints = typing.get_type_hints(hint)
@@ -189,8 +177,8 @@ class _Compiler:
             if plain_dataclass(hint, frozenset(names)):
                 decode = _made_as(hint, names, decode)
             return _value_object(transcoding.name, decode, leaves, fields, self.generic)
-        name, decode = transcoding.name, _DIRECT.get(type(transcoding), transcoding.decode)
-        return _leaf(name, decode, self.generic)
+        leaf = self.leaf(hint)
+        return None if leaf is None else _leaf(*leaf, self.generic)
 
 
 # The library's transcodings of text whose decoding is one call (theirs, without the method).

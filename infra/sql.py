@@ -182,8 +182,7 @@ class Db:
             for i in nul:
                 arrays[i] = [_no_nul(v) for v in arrays[i]]
             if len(rows) <= VALUES_UP_TO:
-                values = [v for a in arrays for v in a] if len(rows) == 1 else [
-                    v for row in zip(*arrays, strict=True) for v in row]
+                values = [v for row in (zip(*arrays, strict=True) if nul else rows) for v in row]
                 self.cursor.execute(_typed_values_text(self.dialect, table, tuple(columns),
                                                        len(rows), tuple(key)),
                                     values, prepare=True, binary=True)

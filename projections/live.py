@@ -11,7 +11,6 @@ import weakref
 from collections.abc import Iterator
 from typing import Any
 
-from eventsourcing.persistence import Tracking
 from eventsourcing.projection import ProjectionRunner
 
 from infra.heap import COLLECT_FROM, collector_paused, freeze_long_lived
@@ -33,15 +32,11 @@ def _ready(subscription: Any) -> int:
     return left if left > 0 else 1 if queue.qsize() > 0 else 0
 
 
-def batches(subscription: Any, limit: int = BATCH) -> Iterator[list[tuple[Any, Tracking]]]:
-    """The subscription's events in batches: each waits for its first event only (the events
+def gather(first: Any, events: Iterator[Any], subscription: Any,
+           limit: int = BATCH) -> list[Any]:
+    """The batch that starts with `first`: it and the events of `events` (the subscription's)
+    already read from the log, up to `limit`; it waits for no event beyond its first (the events
     ready are counted once per list the subscription holds, not once per event)."""
-    events = iter(subscription)
-    for first in events:
-        yield _batch(first, events, subscription, limit)
-
-
-def _batch(first: Any, events: Iterator[Any], subscription: Any, limit: int) -> list[Any]:
     batch = [first]
     while len(batch) < limit and (ready := _ready(subscription)):
         try:
@@ -82,7 +77,7 @@ class BatchingProjectionRunner(ProjectionRunner[LogReader, ChannelView]):
                 # applied (it would walk the batch's events again and again), its young
                 # generations collected once a long batch is let go (infra/heap.py).
                 with collector_paused() as between_batches:
-                    batch = _batch(first, events, subscription, BATCH)
+                    batch = gather(first, events, subscription)
                     long = len(batch) >= COLLECT_FROM
                     projection.process_events(batch)
                     del batch

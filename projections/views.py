@@ -84,7 +84,7 @@ class ChannelView(TrackingRecorder, ABC):
         model.apply_all(db, records, memo.open(name, current, records))
         if todo:
             self._insert_tracking(cursor(), todo[-1][1])  # type: ignore[attr-defined]
-        return [r for r, _ in todo]
+        return records
 
     def _notify(self, applied: list[EventRecord]) -> None:
         if applied:

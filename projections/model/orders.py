@@ -65,14 +65,8 @@ class OrderRows(Gatherer):
         self.changed: set[str] = set()
         self.lines: list[tuple[Any, ...]] = []
         self.sales: list[tuple[Any, ...]] = []
-        self.regions: dict[str, str] = {}
-        self.owners: dict[str, list[tuple[str, int, str]]] = {}
-        dealers = _dealers(db, {str(r.data["dealer_id"]) for r in placed}, memo)
-        for dealer_id, (region, owners) in dealers.items():
-            if region is not None:
-                self.regions[dealer_id] = region
-            if owners:
-                self.owners[dealer_id] = owners
+        # Each placing dealer's region (None without a dealer row) and owner history (D8).
+        self.dealers = _dealers(db, {str(r.data["dealer_id"]) for r in placed}, memo)
 
     def place(self, order_id: str, row: dict[str, Any], lines: list[tuple[Any, ...]]) -> None:
         if order_id in self.orders:
@@ -138,11 +132,12 @@ def _placed(rows: OrderRows, r: EventRecord) -> None:
     d = r.data
     dealer_id = str(d["dealer_id"])
     order_date = day(d["order_date"]).isoformat()
+    region, owners = rows.dealers[dealer_id]
     row = {
         "order_id": r.aggregate_id, "dealer_id": dealer_id, "client_ref": d["client_ref"],
-        "order_date": order_date, "region": rows.regions.get(dealer_id, d["ship_to_region"]),
+        "order_date": order_date, "region": d["ship_to_region"] if region is None else region,
         "ship_to_region": d["ship_to_region"],
-        "salesperson": owner_on(rows.owners.get(dealer_id, ()), order_date),
+        "salesperson": owner_on(owners, order_date),
         "payment": d["payment"], "status": "awaiting_approval", "total_cents": cents(d["total"]),
         "paid_cents": 0, "returned_cents": 0, "needs_approval": 1 if d["approvals"] else 0,
         "confirmed_on": None, "shipped_on": None, "delivered_on": None, "position": r.position,

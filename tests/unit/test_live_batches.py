@@ -1,4 +1,4 @@
-"""The live feed's batches (projections/live.py): what the subscription holds ready goes in one
+"""The live feed's batches (projections/live.py: `gather`): what the subscription holds ready goes in one
 batch, up to the limit, and a batch never waits for an event beyond its first."""
 
 from __future__ import annotations
@@ -10,7 +10,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from projections.live import batches
+from projections.live import gather
+
+
+def batches(subscription: Any, limit: int) -> list[list[Any]]:
+    """The batches the live feed's loop gathers from the subscription."""
+    events = iter(subscription)
+    return [gather(first, events, subscription, limit) for first in events]
 
 
 class Inner:
