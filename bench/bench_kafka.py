@@ -58,11 +58,20 @@ def lag_line(name: str, lags: list[float]) -> str:
             f"  (n={len(ms)}, mean {statistics.fmean(ms):.1f} ms)")
 
 
-def relay_throughput(store_url: str, options: KafkaOptions, head: int) -> tuple[Rate, Rate, int]:
+def relay_throughput(store_url: str, options: KafkaOptions, head: int
+                     ) -> tuple[Rate, Rate, int, float]:
+    """The relay of the composition root through the whole log, into a topic made beforehand (as
+    raw produce's is); timed from its run's start (its producer made, the topic checked) to the
+    last acknowledgement. Its encoder process is started before, as a process is: its start-up
+    (the seconds returned) is not a rate."""
     settings = Settings().with_database(store_url)
     app = relay_application(settings)
     relay = build_relay(settings, app=app, options=options)  # the composition root's relay
     try:
+        started = time.perf_counter()
+        if relay.encoder is not None:
+            relay.encoder.start()
+        startup = time.perf_counter() - started
         start = time.perf_counter()
         relay.run(until=head)
         seconds = time.perf_counter() - start
@@ -71,7 +80,7 @@ def relay_throughput(store_url: str, options: KafkaOptions, head: int) -> tuple[
         app.close()
     return (Rate("relay: log → Kafka (events)", head, seconds),
             Rate("relay: log → Kafka (messages, broadcasts ×N)", relay.published, seconds),
-            relay.published)
+            relay.published, startup)
 
 
 def message_size(store_url: str, sample: int = 2000) -> int:
@@ -90,11 +99,12 @@ def message_size(store_url: str, sample: int = 2000) -> int:
 
 def raw_produce(options: KafkaOptions, topic: str, count: int, size: int) -> Rate:
     """kafka-python alone, with the relay's producer settings, keys and header: `count` messages
-    of `size` bytes."""
+    of `size` bytes, timed (as the relay) from making its producer to the last
+    acknowledgement."""
+    start = time.perf_counter()
     producer = options.producer()
     value = b"x" * size
     try:
-        start = time.perf_counter()
         # The relay's keys are dealer ids (36 bytes); its one header, the content type.
         keys = [str(uuid.uuid4()).encode() for _ in range(997)]
         futures = [producer.send(topic, value=value, key=keys[i % 997], headers=HEADERS,
@@ -115,11 +125,19 @@ def consumer_throughput(reporting_url: str, options: ConsumerOptions, published:
     view = reporting_view(settings, reporting_url)
     consumer = build_consumer(settings, view, options)  # the composition root's consumer
     thread = threading.Thread(target=consumer.run, args=(sorted(published),), daemon=True)
+
+    def behind() -> bool:  # by what the consumer holds: no query while it works
+        held = {tp.partition: state.position for tp, state in list(consumer.partitions.items())}
+        return any(held.get(p, 0) < pos for p, pos in published.items())
+
     start = time.perf_counter()
     thread.start()
+    while behind():
+        time.sleep(0.01)
+    # Then by its commits (the reporting tables' tracking), as raw consume counts its own.
     while any(reporting_positions(view, options.topic, len(published)).get(p, 0) < pos
               for p, pos in published.items()):
-        time.sleep(0.05)
+        time.sleep(0.01)
     seconds = time.perf_counter() - start
     consumer.stop()
     thread.join()
@@ -180,6 +198,7 @@ class Throughput:
     consumer: Rate  # events
     raw_consume: Rate
     size: int
+    relay_startup: float  # seconds: its encoder process started, before the timing
 
 
 def throughput(bootstrap: str, store_url: str, reporting_url: str, head: int,
@@ -187,8 +206,9 @@ def throughput(bootstrap: str, store_url: str, reporting_url: str, head: int,
     """The relay and the consumer through the whole log, each next to kafka-python's raw rate on
     the same broker in the same run; returns the figures and the relay's topic."""
     topic = unique_topic_name("bench-events")
+    create_topic(bootstrap, topic, partitions)
     options = KafkaOptions(bootstrap=bootstrap, topic=topic, partitions=partitions)
-    events, messages, count = relay_throughput(store_url, options, head)
+    events, messages, count, startup = relay_throughput(store_url, options, head)
     size = message_size(store_url)
     raw_topic = unique_topic_name("bench-raw")
     create_topic(bootstrap, raw_topic, partitions)
@@ -198,7 +218,7 @@ def throughput(bootstrap: str, store_url: str, reporting_url: str, head: int,
                                        dead_letter_topic=f"{topic}.dlt")
     consumed = consumer_throughput(reporting_url, consumer_options, published, head)
     raw_consumed = raw_consume_insert(bootstrap, topic, partitions, count, reporting_url)
-    return Throughput(events, messages, raw, consumed, raw_consumed, size), topic
+    return Throughput(events, messages, raw, consumed, raw_consumed, size, startup), topic
 
 
 def _figure(name: str, value: Rate, baseline: Rate) -> dict[str, Any]:
@@ -346,7 +366,8 @@ def main() -> None:
                                          args.partitions)
             options = KafkaOptions(bootstrap=broker.bootstrap, topic=topic,
                                    partitions=args.partitions)
-            print(f"(messages of {measured.size} bytes on average)")
+            print(f"(messages of {measured.size} bytes on average; the relay's encoder process "
+                  f"started in {measured.relay_startup:.2f} s, before the timing)")
             print_comparison(measured.relay, measured.raw_produce,
                              label="relay events ÷ raw produce")
             print(measured.relay_messages.line())

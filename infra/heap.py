@@ -32,6 +32,11 @@ _was_enabled = True
 # the function `collector_paused` gives; a shorter batch leaves it to the collector's thresholds.
 COLLECT_FROM = 64
 
+# Events between collections of the young generations where the collector stays paused from one
+# batch to the next (the relay and its encoder process: a batch there leaves little garbage, and
+# its messages and futures are alive while the next is sent).
+COLLECT_EVERY = 5000
+
 
 @contextmanager
 def collector_paused() -> Iterator[Callable[[], None]]:

@@ -79,7 +79,12 @@ class Settings:
     )
     # Events the relay reads from the log and publishes per batch (one flush, one commit).
     CHANNEL_RELAY_BATCH: int = field(
-        default_factory=lambda: int(_env("CHANNEL_RELAY_BATCH", "500"))
+        default_factory=lambda: int(_env("CHANNEL_RELAY_BATCH", "2000"))
+    )
+    # On PostgreSQL, where the relay reads the log and writes the envelopes: "process" (a process
+    # of its own, on another core, while the relay sends: infra/relay/encoder.py) or "thread".
+    CHANNEL_RELAY_ENCODER: str = field(
+        default_factory=lambda: _choice("CHANNEL_RELAY_ENCODER", "process", ("process", "thread"))
     )
     CHANNEL_REPORTING_DATABASE_URL: str = field(
         default_factory=lambda: _env(

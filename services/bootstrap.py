@@ -118,9 +118,14 @@ def relay_options(
 def relay_application(settings: Settings) -> ChannelLedger:
     """The application the relay reads the log through: from one thread, so a small pool, and it
     writes nothing (not even the first policy version)."""
+    return relay_reader(parse_database_url(settings.CHANNEL_DATABASE_URL))
+
+
+def relay_reader(database: Database) -> ChannelLedger:
+    """`relay_application` of a database: also the application of the relay's encoder process,
+    which reaches it by name (infra/relay/encoder.py)."""
     from infra.relay import SMALL_POOL
 
-    database = parse_database_url(settings.CHANNEL_DATABASE_URL)
     env = {**database.eventsourcing_env(), **(SMALL_POOL if database.is_postgres else {})}
     return ChannelLedger(env, open_policy=False)
 
@@ -133,16 +138,17 @@ def build_relay(
     batch_size: int | None = None,
 ) -> Relay:
     """The relay of the store's log to Kafka; `app` and `options` default to `relay_application`
-    and `relay_options`, `batch_size` to CHANNEL_RELAY_BATCH. The caller closes the application
-    after the relay."""
-    from infra.relay import Relay
+    and `relay_options`, `batch_size` to CHANNEL_RELAY_BATCH; on PostgreSQL it reads and writes
+    in an encoder process of its own unless CHANNEL_RELAY_ENCODER is `thread`. The caller closes
+    the application after the relay."""
+    from infra.relay import EncoderProcess, Relay
 
-    return Relay(
-        app or relay_application(settings),
-        parse_database_url(settings.CHANNEL_DATABASE_URL),
-        options or relay_options(settings),
-        batch_size=batch_size or settings.CHANNEL_RELAY_BATCH,
-    )
+    database = parse_database_url(settings.CHANNEL_DATABASE_URL)
+    size = batch_size or settings.CHANNEL_RELAY_BATCH
+    encoder = (EncoderProcess(relay_reader, database)
+               if database.is_postgres and settings.CHANNEL_RELAY_ENCODER == "process" else None)
+    return Relay(app or relay_application(settings), database, options or relay_options(settings),
+                 batch_size=size, encoder=encoder)
 
 
 def consumer_options(

@@ -378,6 +378,12 @@ class StoredEnvelopes:
         self._content = (b'","datacontenttype":' + json.dumps(DATACONTENTTYPE).encode()
                          + b',"data":')
 
+    @property
+    def rewrites(self) -> bool:
+        """Whether it writes envelopes from stored states (else `read` gives None for every one:
+        a checked codec, a cipher or a compressor)."""
+        return self._rewrite is not None
+
     def kind(self, topic: str) -> StoredKind:
         found = self._kinds.get(topic)
         if found is None:

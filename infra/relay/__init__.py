@@ -1,9 +1,12 @@
 """The transactional-outbox relay of the store's log to Kafka (DESIGN: Kafka contract).
 
-Modules: `keys` (the Kafka key and partition of each event), `kafka` (the producer, admin and
-reader clients), `store` (the relay's tracking recorder: position, partitions, links), `topic`
-(the broker's side: the topic still holds what was published), `relay` (the loop)."""
+Modules: `keys` (the Kafka key and partition of each event), `encoder` (each event's key and
+envelope written from its row, in the relay's thread or a process of its own), `kafka` (the
+producer, admin and reader clients), `store` (the relay's tracking recorder: position, partitions,
+links), `topic` (the broker's side: the topic still holds what was published), `relay` (the
+loop)."""
 
+from infra.relay.encoder import EncoderProcess, EnvelopeWriter
 from infra.relay.kafka import (
     HEADERS,
     KafkaOptions,
@@ -33,6 +36,8 @@ __all__ = [
     "HEADERS",
     "SMALL_POOL",
     "BrokerLostData",
+    "EncoderProcess",
+    "EnvelopeWriter",
     "KafkaOptions",
     "Link",
     "PartitionKeys",

@@ -15,7 +15,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
 
 import psycopg
 from eventsourcing.persistence import Notification, PersistenceError
@@ -24,11 +23,17 @@ from kafka.errors import KafkaError
 from psycopg import sql
 
 from infra.envelope import Codec
-from infra.envelope.stored import StoredEnvelopes
-from infra.heap import COLLECT_FROM, collector_paused
+from infra.heap import COLLECT_EVERY, collector_paused
 from infra.persistence import Database
+from infra.relay.encoder import (
+    EncoderProcess,
+    EncoderUnavailable,
+    EnvelopeWriter,
+    Item,
+    first_event,
+)
 from infra.relay.kafka import HEADERS, KafkaOptions
-from infra.relay.keys import PartitionKeys, partition_for
+from infra.relay.keys import partition_for
 from infra.relay.log import LogReader, Row
 from infra.relay.store import Link, RelayState, RelayStore, open_relay_store
 from infra.relay.topic import BrokerLostData, TopicChecks
@@ -75,8 +80,9 @@ class Relay(TopicChecks):
     """
 
     def __init__(self, app: Any, database: Database, options: KafkaOptions, *,
-                 batch_size: int = 500, idle_seconds: float = 1.0, verify_seconds: float = 5.0,
-                 codec: Codec | None = None, store: RelayStore | None = None) -> None:
+                 batch_size: int = 2000, idle_seconds: float = 1.0, verify_seconds: float = 5.0,
+                 codec: Codec | None = None, store: RelayStore | None = None,
+                 encoder: EncoderProcess | None = None) -> None:
         self.app = app
         self.options = options
         self.batch_size = batch_size
@@ -87,7 +93,12 @@ class Relay(TopicChecks):
         self.codec = codec or Codec(checked=False)
         # Written from the stored state, as the codec writes the mapper's event (with a checked
         # codec, the codec itself writes each: see infra/envelope/stored.py).
-        self.envelopes = StoredEnvelopes(self.codec, app.mapper)
+        self.writer = EnvelopeWriter(self.codec, app.mapper, first_event(app))
+        # On PostgreSQL, the log may be read and the envelopes written in a process of the
+        # relay's own (infra/relay/encoder.py), as this one's writer would write them; with a
+        # checked codec, they are written here.
+        self.encoder = (encoder if encoder is not None and database.is_postgres
+                        and self.writer.envelopes.rewrites else None)
         # The position is a tracking record in the store's database (see relay.store), on a
         # datastore of the relay's own: its record stays readable and writable after the
         # application is closed (a republish asked for before or after a run).
@@ -95,7 +106,6 @@ class Relay(TopicChecks):
             app.factory.datastore if database.path == ":memory:" else open_datastore(database))
         self.database = database
         self.log = LogReader(app.recorder, database)
-        self.keys = PartitionKeys(self._first_event)
         self.state = self.store.load(options.topic)
         self.producer: KafkaProducer | None = None
         self.stopping = threading.Event()
@@ -109,9 +119,7 @@ class Relay(TopicChecks):
         self._reading: tuple[tuple[int, int | None], Future[list[Row]]] | None = None
         self._saving: tuple[set[int], Future[None]] | None = None  # the last save handed over
         self._unsaved: set[int] = set()  # partitions whose link moved since the last save
-
-    def _first_event(self, aggregate_id: UUID) -> Any:
-        return next(iter(self.app.events.get(aggregate_id, lte=1)), None)
+        self._apart = False  # while run() runs: the encoder process reads and writes
 
     # --- the loop -------------------------------------------------------------------------
 
@@ -124,7 +132,9 @@ class Relay(TopicChecks):
         # own, while this one encodes and sends: their waits overlap the work.
         self._db = (ThreadPoolExecutor(1, thread_name_prefix="relay-db")
                     if self.database.is_postgres and self.log.own else None)
-        self._read_ahead(self.state.position + 1, until)  # while the topic is checked
+        self._apart = self.encoder is not None
+        if not self._apart:
+            self._read_ahead(self.state.position + 1, until)  # while the topic is checked
         try:
             while not self.stopping.is_set():
                 try:
@@ -154,34 +164,44 @@ class Relay(TopicChecks):
     def _follow(self, wait: Callable[[float], None], until: int | None) -> bool:
         """Publish batch after batch; True once `until` is published."""
         failures = 0
-        while not self.stopping.is_set():
-            try:
-                if self._needs_check or time.monotonic() - self._verified_at > self.verify_seconds:
-                    self.check_topic()
-                # As in a catch-up: the cyclic collector paused while a batch is read, encoded,
-                # sent and acknowledged (it would walk its messages and futures again and again),
-                # its young generations collected once a long batch is let go (infra/heap.py).
-                with collector_paused() as between_batches:
+        # As in a catch-up: the cyclic collector paused while batches are read, encoded, sent and
+        # acknowledged (it would walk their messages and futures again and again), its young
+        # generations collected after every COLLECT_EVERY events and whenever the relay waits
+        # (infra/heap.py). Paused from one batch to the next: resumed in between, it would
+        # collect at once what the batch left.
+        since = 0
+        with collector_paused() as collect:
+            while not self.stopping.is_set():
+                if since >= COLLECT_EVERY:
+                    collect()
+                    since = 0
+                try:
+                    if (self._needs_check
+                            or time.monotonic() - self._verified_at > self.verify_seconds):
+                        self.check_topic()
                     count = self.publish_next(until)
-                    if count >= COLLECT_FROM:
-                        between_batches()
-                failures = 0
-            except BrokerLostData as e:
-                self.start_over(str(e))
-                continue
-            except (KafkaError, OSError, TimeoutError) as e:
-                failures += 1
-                delay = _backoff(failures)
-                log.warning("relay: broker unavailable (%s: %s); retrying in %.1fs from "
-                            "position %d", type(e).__name__, e, delay, self.state.position + 1)
-                self._drop_producer()
-                self._needs_check = True
-                self.stopping.wait(delay)
-                continue
-            if until is not None and self.state.position >= until:
-                return True
-            if count == 0:
-                wait(self.idle_seconds)
+                    since += count
+                    failures = 0
+                except BrokerLostData as e:
+                    self.start_over(str(e))
+                    continue
+                except (KafkaError, OSError, TimeoutError) as e:
+                    failures += 1
+                    delay = _backoff(failures)
+                    log.warning("relay: broker unavailable (%s: %s); retrying in %.1fs from "
+                                "position %d", type(e).__name__, e, delay,
+                                self.state.position + 1)
+                    self._drop_producer()
+                    self._needs_check = True
+                    collect()
+                    self.stopping.wait(delay)
+                    continue
+                if until is not None and self.state.position >= until:
+                    return True
+                if count == 0:
+                    collect()
+                    since = 0
+                    wait(self.idle_seconds)
         return False
 
     def stop(self) -> None:
@@ -191,6 +211,8 @@ class Relay(TopicChecks):
         self.stop()
         self._drop_producer()
         self.log.close()
+        if self.encoder is not None:
+            self.encoder.close()
 
     @contextmanager
     def _waiter(self) -> Iterator[Callable[[float], None]]:
@@ -252,8 +274,9 @@ class Relay(TopicChecks):
     def publish(self, notifications: Sequence[Notification]) -> None:
         """Publish these notifications, the next of the log, and record them."""
         self._finish_ahead()
-        batch = self._encode([Row(n.id, n.originator_id, n.originator_version, n.topic, n.state)
-                              for n in notifications])
+        batch = self._encode(self.writer.items([
+            Row(n.id, n.originator_id, n.originator_version, n.topic, n.state)
+            for n in notifications]))
         self._send(batch)
         self._complete(batch)
 
@@ -268,20 +291,28 @@ class Relay(TopicChecks):
             log.warning("relay: the last batch sent was not acknowledged (%s: %s)",
                         type(e).__name__, e)
 
-    def _read(self, start: int, until: int | None = None) -> list[Row]:
-        """The rows from `start`: those read ahead if they were (and found some), else read. The
-        rows after them are read ahead, while these are encoded and sent."""
+    def _read(self, start: int, until: int | None = None) -> list[Item]:
+        """The items of the log from `start` (infra/relay/encoder.py): from the encoder process,
+        or written here from the rows read ahead if they were (and found some), else read. The
+        rows after them are read ahead, while these are sent."""
+        if self._apart:
+            assert self.encoder is not None
+            try:
+                return self.encoder.items(start, self.batch_size, until)
+            except EncoderUnavailable as e:
+                log.warning("relay: %s; reading the log in the relay's own process", e)
+                self._apart = False
         reading, self._reading = self._reading, None
         rows: list[Row] = []
         if reading is not None and reading[0] == (start, until):
             rows = reading[1].result()
         if not rows:
             if self._db is None:
-                return self.log.read(start, self.batch_size, until)
+                return self.writer.items(self.log.read(start, self.batch_size, until))
             rows = self._db.submit(self.log.read, start, self.batch_size, until).result()
         if rows and (until is None or rows[-1][0] < until):
             self._read_ahead(rows[-1][0] + 1, until)
-        return rows
+        return self.writer.items(rows)
 
     def _read_ahead(self, start: int, until: int | None) -> None:
         if self._db is not None:
@@ -316,7 +347,7 @@ class Relay(TopicChecks):
             saving[1].result()
             self._unsaved -= saving[0]
 
-    def _encode(self, rows: Sequence[Row], base: dict[int, Link] | None = None) -> _Batch:
+    def _encode(self, items: Sequence[Item], base: dict[int, Link] | None = None) -> _Batch:
         """Every message of the batch, encoded before any is sent: encoding between sends keeps
         the producer's I/O thread waking up for batches of a few messages. `base`: the links the
         batch follows (default: the state's)."""
@@ -325,25 +356,14 @@ class Relay(TopicChecks):
         base = self.state.links if base is None else base
         previous = {p: link.position for p, link in base.items()}  # the predecessors
         messages: list[tuple[int, bytes | None, bytes]] = []
-        append, envelopes, keys, mapper = messages.append, self.envelopes, self.keys, self.app.mapper
-        for row in rows:
-            position, originator_id, version, topic, state = row
-            kind = envelopes.kind(topic)
-            stored = envelopes.read(kind, originator_id, state)
-            event: Any = None
-            if stored is None:
-                event = mapper.to_domain_event(row)
-                key = keys.key_for(event)
-                head = b""
-            else:
-                key = keys.key_of(kind.event_class, originator_id, stored.fields, self._event_of,
-                                  row)
-                head = envelopes.head(kind, position, originator_id, version, stored)
-            if key is not None and event is None:  # the common case: one message, written fast
+        append, finish = messages.append, self.writer.envelopes.finish
+        for position, key, head, row in items:
+            if key is not None and head is not None:  # the common case: one message, written
                 p, key_bytes = self._partition(key, partitions)
-                append((p, key_bytes, envelopes.finish(head, previous.get(p, 0), key)))
+                append((p, key_bytes, finish(head, previous.get(p, 0), key)))
                 previous[p] = position
                 continue
+            event = None if row is None else self.app.mapper.to_domain_event(row)
             raw_key: bytes | None = None
             if key is None:
                 targets: Sequence[int] = range(partitions)
@@ -352,7 +372,7 @@ class Relay(TopicChecks):
                 targets = (target,)
             for p in targets:
                 predecessor = previous.get(p, 0)
-                value = (envelopes.finish(head, predecessor, key) if event is None else
+                value = (finish(head, predecessor, key) if head is not None else
                          self.codec.encode(event, position=position, predecessor=predecessor,
                                            partitionkey=key))
                 previous[p] = position
@@ -363,12 +383,9 @@ class Relay(TopicChecks):
         for p, position in previous.items():
             if p not in base or base[p].position != position:
                 links[p] = Link(position, -1)
-        start = rows[0][0] if rows else 0
-        last = rows[-1][0] if rows else 0
-        return _Batch(len(rows), last, messages, links, base, partitions, start)
-
-    def _event_of(self, row: Row) -> Any:
-        return self.app.mapper.to_domain_event(row)
+        start = items[0][0] if items else 0
+        last = items[-1][0] if items else 0
+        return _Batch(len(items), last, messages, links, base, partitions, start)
 
     def _send(self, batch: _Batch) -> None:
         if self.producer is None:

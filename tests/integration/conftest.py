@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.kafka_scenario import SMALL_POOLS, Deployment
+from domain.values import Month
+from tests.integration.kafka_scenario import SMALL_POOLS, Deployment, Scenario, scenario
 from tests.support.kafka import Broker
 from tests.support.postgres import isolated_schema
 
@@ -17,6 +18,19 @@ def small_pools(monkeypatch: pytest.MonkeyPatch) -> None:
     """Small connection pools: the Kafka tests run several processes against one server."""
     for key, value in SMALL_POOLS.items():
         monkeypatch.setenv(key, value)
+
+
+@pytest.fixture
+def business(pg_url: str) -> Iterator[Scenario]:
+    """A store's log for the relay's tests: four dealers and a month of their business, closed
+    (events for one dealer and for all). The consumer's tests have their own."""
+    made = scenario(pg_url)
+    try:
+        made.start(dealers=4)
+        made.month(Month(2026, 1), orders=1, close=True)
+        yield made
+    finally:
+        made.runtime.close()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ log order per partition, resumed from the recorded position, never skipped."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,10 +10,11 @@ import pytest
 from domain.values import Month
 from infra.envelope import Codec
 from infra.persistence import parse_database_url
-from infra.relay import KafkaOptions, Relay, partition_for
+from infra.relay import EncoderProcess, KafkaOptions, Relay, partition_for
 from infra.relay.log import LogReader
+from services.bootstrap import relay_reader
 from tests.builders import app_for_url
-from tests.integration.kafka_scenario import Message, positions_in, read_topic, scenario
+from tests.integration.kafka_scenario import Message, positions_in, read_topic
 from tests.support.kafka import Broker
 
 PARTITIONS = 3
@@ -23,19 +23,13 @@ PARTITIONS = 3
 pytestmark = pytest.mark.usefixtures("small_pools")
 
 
-@pytest.fixture
-def business(pg_url: str) -> Iterator[Any]:
-    made = scenario(pg_url)
-    try:
-        made.start(dealers=4)
-        made.month(Month(2026, 1), orders=1, close=True)
-        yield made
-    finally:
-        made.runtime.close()
-
-
-def relay_for(url: str, bootstrap: str, topic: str, **kwargs: Any) -> Relay:
-    return Relay(app_for_url(url), parse_database_url(url),
+def relay_for(url: str, bootstrap: str, topic: str, *, apart: bool = False,
+              **kwargs: Any) -> Relay:
+    """A relay of the store at `url`; `apart`: reading and writing in an encoder process."""
+    database = parse_database_url(url)
+    if apart:
+        kwargs["encoder"] = EncoderProcess(relay_reader, database)
+    return Relay(app_for_url(url), database,
                  KafkaOptions(bootstrap=bootstrap, topic=topic, partitions=PARTITIONS), **kwargs)
 
 
@@ -65,11 +59,15 @@ def check_contract(topic: dict[int, list[Message]], head: int) -> None:
         assert partitions == expected, position
 
 
+@pytest.mark.parametrize("apart", [False, True], ids=["in-thread", "encoder-process"])
 def test_the_relay_publishes_every_event_keyed_by_dealer_and_global_ones_to_every_partition(
-    business: Any, pg_url: str, kafka_broker: Broker, kafka_topic: str,
+    business: Any, pg_url: str, kafka_broker: Broker, kafka_topic: str, apart: bool,
 ) -> None:
-    relay = relay_for(pg_url, kafka_broker.bootstrap, kafka_topic, batch_size=50)
+    relay = relay_for(pg_url, kafka_broker.bootstrap, kafka_topic, batch_size=50, apart=apart)
+    assert (relay.encoder is not None) is apart
     relay.run(until=business.head)
+    if relay.encoder is not None:  # every batch came from it
+        assert relay.encoder.starts == 1 and relay.encoder.batches >= business.head / 50
     relay.close()
     relay.app.close()
 
