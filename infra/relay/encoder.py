@@ -18,7 +18,6 @@ again on the next read; one that cannot start leaves the relay reading in its ow
 
 from __future__ import annotations
 
-import logging
 import os
 import pickle
 import queue
@@ -42,9 +41,6 @@ from infra.heap import COLLECT_EVERY, collector_paused, freeze_long_lived
 from infra.persistence import Database
 from infra.relay.keys import PartitionKeys
 from infra.relay.log import LogReader, Row
-
-log = logging.getLogger("channel.relay")
-
 
 # One event of the log as the relay sends it: its position, its partition key (None: every
 # partition) and either its envelope up to the predecessor (`StoredEnvelopes.head`) or, when that
@@ -109,8 +105,8 @@ class EncoderProcess:
     The process streams: told where to start, it sends batch after batch, each as soon as it is
     written, until it reaches `until` or the log's end (an empty batch), so that the next batch
     is waiting when the relay asks for it. Each start is a new stream, numbered; what is left of
-    an older one is dropped. It writes while its last batch waits in the socket, no further: one
-    batch ahead."""
+    an older one is dropped. It writes ahead while at most AHEAD batches wait to be sent, no
+    further. `source` is the envelopes' (the relay sets its codec's)."""
 
     def __init__(self, open_app: OpenApp, database: Database, *, source: str | None = None,
                  answer_seconds: float = 120.0, start_seconds: float = 120.0) -> None:

@@ -23,6 +23,7 @@ from kafka.errors import KafkaError
 from psycopg import sql
 
 from infra.envelope import Codec
+from infra.envelope.catalog import EventCatalog
 from infra.heap import COLLECT_EVERY, collector_paused
 from infra.persistence import Database
 from infra.relay.encoder import (
@@ -95,10 +96,14 @@ class Relay(TopicChecks):
         # codec, the codec itself writes each: see infra/envelope/stored.py).
         self.writer = EnvelopeWriter(self.codec, app.mapper, first_event(app))
         # On PostgreSQL, the log may be read and the envelopes written in a process of the
-        # relay's own (infra/relay/encoder.py), as this one's writer would write them; with a
-        # checked codec, they are written here.
+        # relay's own (infra/relay/encoder.py), as this one's writer would write them: with the
+        # domain's catalogue and this codec's source. A checked codec, or one of another
+        # catalogue, writes them here.
         self.encoder = (encoder if encoder is not None and database.is_postgres
-                        and self.writer.envelopes.rewrites else None)
+                        and self.writer.envelopes.rewrites
+                        and self.codec.catalog is EventCatalog.of_domain() else None)
+        if self.encoder is not None:
+            self.encoder.source = self.codec.source
         # The position is a tracking record in the store's database (see relay.store), on a
         # datastore of the relay's own: its record stays readable and writable after the
         # application is closed (a republish asked for before or after a run).

@@ -128,3 +128,23 @@ def test_an_encoder_process_gives_a_lost_connection_as_the_reads_error_then_read
         assert encoder.starts == 1
     finally:
         encoder.close()
+
+
+def test_a_relay_reads_in_its_encoder_process_only_what_that_process_writes_alike(
+    business: Any, pg_url: str, kafka_broker: Broker, kafka_topic: str,
+) -> None:
+    """The process writes with the domain's catalogue, unchecked, and the relay's source."""
+    relays = [relay_for(pg_url, kafka_broker.bootstrap, kafka_topic, apart=True, **kwargs)
+              for kwargs in ({}, {"codec": Codec(source="urn:elsewhere", checked=False)},
+                             {"codec": Codec(checked=True)})]
+    try:
+        plain, elsewhere, checked = relays
+        assert plain.encoder is not None and plain.encoder.source == plain.codec.source
+        assert elsewhere.encoder is not None and elsewhere.encoder.source == "urn:elsewhere"
+        ((_, _, head, _),) = elsewhere.encoder.items(1, 1)
+        assert head is not None and b',"source":"urn:elsewhere",' in head
+        assert checked.encoder is None  # a checked codec writes every envelope itself
+    finally:
+        for relay in relays:
+            relay.close()
+            relay.app.close()
