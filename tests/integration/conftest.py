@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from domain.values import Month
-from tests.integration.kafka_scenario import SMALL_POOLS, Deployment, Scenario, scenario
+from tests.integration.kafka_scenario import SMALL_POOLS, Deployment, Scenario, month_of_business
 from tests.support.kafka import Broker
 from tests.support.postgres import isolated_schema
 
@@ -22,15 +21,9 @@ def small_pools(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def business(pg_url: str) -> Iterator[Scenario]:
-    """A store's log for the relay's tests: four dealers and a month of their business, closed
-    (events for one dealer and for all). The consumer's tests have their own."""
-    made = scenario(pg_url)
-    try:
-        made.start(dealers=4)
-        made.month(Month(2026, 1), orders=1, close=True)
+    """A store's log for the relay's tests (the consumer's tests have their own)."""
+    with month_of_business(pg_url, dealers=4, orders=1) as made:
         yield made
-    finally:
-        made.runtime.close()
 
 
 @pytest.fixture

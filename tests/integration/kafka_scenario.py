@@ -102,6 +102,19 @@ def scenario(store_url: str) -> Scenario:
     return Scenario(build_runtime(settings, initial_policy=POLICY, clock=lambda: date(2026, 1, 2)))
 
 
+@contextlib.contextmanager
+def month_of_business(store_url: str, *, dealers: int, orders: int) -> Iterator[Scenario]:
+    """A scenario's store with `dealers` dealers and a closed month of `orders` orders each
+    (events for one dealer and for all)."""
+    made = scenario(store_url)
+    try:
+        made.start(dealers=dealers)
+        made.month(Month(2026, 1), orders=orders, close=True)
+        yield made
+    finally:
+        made.runtime.close()
+
+
 def reporting_tables(url: str) -> dict[str, Any]:
     view = open_reporting_view(url)
     try:

@@ -38,9 +38,9 @@ from tests.integration.kafka_scenario import (
     Message,
     Scenario,
     connection,
+    month_of_business,
     read_topic,
     reporting_tables,
-    scenario,
     wait_for,
 )
 from tests.support.faults import failing_handler
@@ -59,13 +59,8 @@ pytestmark = pytest.mark.usefixtures("small_pools")
 
 @pytest.fixture
 def business(deployment: Deployment) -> Iterator[Scenario]:
-    made = scenario(deployment.store_url)
-    try:
-        made.start(dealers=5)
-        made.month(Month(2026, 1), orders=2, close=True)
+    with month_of_business(deployment.store_url, dealers=5, orders=2) as made:
         yield made
-    finally:
-        made.runtime.close()
 
 
 def publish(deployment: Deployment, topic: str | None = None) -> Relay:
