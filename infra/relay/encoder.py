@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, TypeAlias
 from uuid import UUID
 
+import psycopg
 from eventsourcing.persistence import PersistenceError
 
 from infra.envelope import Codec
@@ -128,9 +129,9 @@ class EncoderProcess:
 
     def start(self) -> None:
         """Start the process (if it is not running) and wait until it is ready to read. It is
-        `main` of this module in a new interpreter, on a socket of its own (never a fork of a process with
-        threads, and nothing of the caller's main module run again), told what to open by the
-        first message."""
+        `main` of this module in a new interpreter, on a socket of its own (never a fork of a
+        process with threads, and nothing of the caller's main module run again), told what to
+        open by the first message."""
         if self.running:
             return
         self.close()
@@ -184,8 +185,7 @@ class EncoderProcess:
         following = _after(items, until)
         self._next = None if following is None else (following, limit, until)
         self.batches += 1
-        result: list[Item] = items
-        return result
+        return items
 
     def _receive(self, seconds: float) -> tuple[int, Any]:
         """The process's next message (its stream's number, what it holds); raises the error it
@@ -220,8 +220,6 @@ class EncoderProcess:
 def _error(e: BaseException) -> BaseException:
     """The error as the relay's thread raises it: a database's as a PersistenceError (the relay
     retries those), any other as itself when it can be sent, else as a RuntimeError."""
-    import psycopg
-
     if isinstance(e, PersistenceError | psycopg.Error):
         return PersistenceError(f"{type(e).__name__}: {e}")
     try:
