@@ -95,8 +95,13 @@ class GuardedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 "RAISE EXCEPTION 'changed concurrently: %', stale "
                 "USING ERRCODE = 'integrity_constraint_violation'; "
                 "END IF; "
-                "SELECT max(e.notification_id) INTO last_watched FROM {schema}.{table} e "
-                "WHERE e.originator_id = watched; "
+                # The aggregate's last version is its last event in the log (inserts take the
+                # table lock): one probe of the primary key, where max(notification_id) would scan
+                # the notification index back from the log's end until the aggregate's last event
+                # (the whole log for an aggregate that has none).
+                "SELECT e.notification_id INTO last_watched FROM {schema}.{table} e "
+                "WHERE e.originator_id = watched "
+                "ORDER BY e.originator_version DESC LIMIT 1; "
                 "NOTIFY {channel}; "
                 "RETURN QUERY INSERT INTO {schema}.{table} AS t "
                 "(originator_id, originator_version, topic, state) "
@@ -114,10 +119,11 @@ class GuardedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 channel=Identifier(self.channel_name),
             )
         )
+        # Composed once into its text: psycopg would compose it again on every save.
         self.guarded_insert_statement = SQL(
             "SELECT inserted_id, watched_id FROM "
             "{schema}.{function}(%b, %b::{id_type}[], %b::bigint[], %b::{id_type})"
-        ).format(schema=schema, function=function, id_type=id_type)
+        ).format(schema=schema, function=function, id_type=id_type).as_string(None)
         self._watched_id: UUID | None = None
         self._watched = (0, 0)  # (the last position written here, the watched one's latest)
         self._watched_lock = threading.Lock()
