@@ -1,6 +1,7 @@
-"""List endpoints in pages (DESIGN "Lists and formats"): flask-smorest's own pagination, `page`
-and `page_size` (default 100, at most 1000) in the query, the `X-Pagination` header in the
-answer (total, total_pages, first_page, last_page, page, previous_page, next_page)."""
+"""The API's Blueprint, and list endpoints in pages (DESIGN "Lists and formats"): flask-smorest's
+own pagination, `page` and `page_size` (default 100, at most 1000) in the query, the
+`X-Pagination` header in the answer (total, total_pages, first_page, last_page, page,
+previous_page, next_page)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,14 @@ T = TypeVar("T")
 PAGE_SIZE, MAX_PAGE_SIZE = 100, 1000
 
 
-class PagedBlueprint(Blueprint):
-    """A Blueprint whose X-Pagination header is documented as what it is, JSON text (OpenAPI 3
-    `content`), rather than as an object, which a header cannot carry."""
+class ApiBlueprint(Blueprint):
+    """The API's Blueprint: its X-Pagination header documented as what it is, JSON text (OpenAPI 3
+    `content`), rather than as an object, which a header cannot carry; and each argument schema
+    made once (webargs makes a schema class into an instance on every request, marshmallow copying
+    every declared field into it)."""
+
+    def arguments(self, schema: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Any]:
+        return super().arguments(schema() if isinstance(schema, type) else schema, **kwargs)
 
     def _document_pagination_metadata(self, spec: Any, resp_doc: dict[str, Any]) -> None:
         resp_doc.setdefault("headers", {})[self.PAGINATION_HEADER_NAME] = {

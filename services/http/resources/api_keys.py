@@ -14,10 +14,10 @@ from services.http.auth import guard
 from services.http.context import channel, ledger
 from services.http.keys import Role
 from services.http.openapi import links
-from services.http.pages import PagedBlueprint, page_of, paginated
+from services.http.pages import ApiBlueprint, page_of, paginated
 from services.http.schemas import api_keys as s
 
-blp = PagedBlueprint("api-keys", __name__, url_prefix="/api-keys", description="API keys (admin)")
+blp = ApiBlueprint("api-keys", __name__, url_prefix="/api-keys", description="API keys (admin)")
 
 
 @blp.route("")

@@ -6,15 +6,15 @@ from typing import Any
 from uuid import UUID
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.http.auth import guard, path_dealer
 from services.http.context import ledger, synced
 from services.http.keys import Role
+from services.http.pages import ApiBlueprint
 from services.http.schemas import credit as s
 from services.http.views import credit_view
 
-blp = Blueprint("credit", __name__, url_prefix="/credit", description="Credit lines (C1–C5)")
+blp = ApiBlueprint("credit", __name__, url_prefix="/credit", description="Credit lines (C1–C5)")
 
 
 @blp.route("/<uuid:dealer_id>")

@@ -13,12 +13,12 @@ from services.http.auth import guard, path_dealer, scoped_dealer
 from services.http.context import ledger, reports, synced
 from services.http.keys import Role
 from services.http.openapi import links
-from services.http.pages import PagedBlueprint, page_of, paginated
+from services.http.pages import ApiBlueprint, page_of, paginated
 from services.http.schemas import dealers as s
 from services.http.schemas.spare_parts import PoolSchema
 from services.http.views import dealer_view, pool_view
 
-blp = PagedBlueprint("dealers", __name__, url_prefix="/dealers", description="Dealers (D1–D9, S1)")
+blp = ApiBlueprint("dealers", __name__, url_prefix="/dealers", description="Dealers (D1–D9, S1)")
 SALES, MANAGER, AUDITOR, DEALER, FINANCE = (
     Role.SALES, Role.MANAGER, Role.AUDITOR, Role.DEALER, Role.FINANCE
 )

@@ -6,16 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from services.http.auth import scoped_dealer
 from services.http.context import reports
 from services.http.exports import report
 from services.http.keys import Role
+from services.http.pages import ApiBlueprint
 from services.http.schemas import finance as s
 from services.http.schemas import reports as q
 
-blp = Blueprint("finance-tables", __name__, url_prefix="/reports",
+blp = ApiBlueprint("finance-tables", __name__, url_prefix="/reports",
                 description="Finance's printed tables (R3, R5, R6, K5)")
 DEALER, MANAGER, FINANCE, AUDITOR = Role.DEALER, Role.MANAGER, Role.FINANCE, Role.AUDITOR
 

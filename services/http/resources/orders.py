@@ -13,11 +13,11 @@ from services.http.auth import body_dealer, guard, require_own_dealer, scoped_de
 from services.http.context import ledger, reports, synced
 from services.http.keys import Role
 from services.http.openapi import links
-from services.http.pages import PagedBlueprint, page_of, paginated
+from services.http.pages import ApiBlueprint, page_of, paginated
 from services.http.schemas import orders as s
 from services.http.views import order_view
 
-blp = PagedBlueprint("orders", __name__, url_prefix="/orders", description="Orders (O1–O6, P3, D9)")
+blp = ApiBlueprint("orders", __name__, url_prefix="/orders", description="Orders (O1–O6, P3, D9)")
 DEALER, SALES, MANAGER, FINANCE, AUDITOR = (
     Role.DEALER, Role.SALES, Role.MANAGER, Role.FINANCE, Role.AUDITOR
 )

@@ -6,17 +6,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from domain.errors import InvalidInputError
 from services.http.auth import guard
 from services.http.context import ledger, synced
 from services.http.fields import MONTH
 from services.http.keys import Role
 from services.http.openapi import path_text
+from services.http.pages import ApiBlueprint
 from services.http.schemas import periods as s
 
-blp = Blueprint("periods", __name__, url_prefix="/periods", description="Accounting periods (O6)")
+blp = ApiBlueprint("periods", __name__, url_prefix="/periods", description="Accounting periods (O6)")
 
 
 @blp.route("/<string:month>/close", methods=["POST"],

@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from domain.policy import PolicyVersion, version_from_terms
 from services.http.auth import EVERYONE, guard
 from services.http.context import ledger, synced
 from services.http.keys import Role
+from services.http.pages import ApiBlueprint
 from services.http.schemas import policy as s
 
-blp = Blueprint("policy", __name__, url_prefix="/policy", description="Policy versions (R4)")
+blp = ApiBlueprint("policy", __name__, url_prefix="/policy", description="Policy versions (R4)")
 
 
 def _view(version: PolicyVersion, published: dict[str, Any]) -> dict[str, Any]:

@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from domain.errors import NotFoundError
 from services.http.auth import EVERYONE, guard
 from services.http.context import ledger, synced
 from services.http.keys import Role
+from services.http.pages import ApiBlueprint
 from services.http.schemas import price_list as s
 from services.http.views import price_list_view
 
-blp = Blueprint("price-list", __name__, url_prefix="/price-list", description="Prices (P1–P4)")
+blp = ApiBlueprint("price-list", __name__, url_prefix="/price-list", description="Prices (P1–P4)")
 
 
 @blp.route("")

@@ -7,8 +7,6 @@ import re
 from typing import Any
 from uuid import UUID
 
-from flask_smorest import Blueprint
-
 from domain.errors import InvalidInputError
 from services.http.auth import Denied, guard, path_dealer, principal, scoped_dealer
 from services.http.context import reports
@@ -16,9 +14,10 @@ from services.http.exports import exportable, report
 from services.http.fields import PERIOD
 from services.http.keys import Role
 from services.http.openapi import path_text
+from services.http.pages import ApiBlueprint
 from services.http.schemas import reports as s
 
-blp = Blueprint("reports", __name__, url_prefix="/reports", description="Reports (R, S, K)")
+blp = ApiBlueprint("reports", __name__, url_prefix="/reports", description="Reports (R, S, K)")
 DEALER, SALES, MANAGER, FINANCE, AUDITOR = (
     Role.DEALER, Role.SALES, Role.MANAGER, Role.FINANCE, Role.AUDITOR
 )

@@ -15,11 +15,11 @@ from services.http.context import ledger, reports, synced
 from services.http.exports import exportable
 from services.http.keys import Role
 from services.http.openapi import links
-from services.http.pages import PagedBlueprint, page_of, paginated
+from services.http.pages import ApiBlueprint, page_of, paginated
 from services.http.schemas import slips as s
 from services.http.views import slip_view
 
-blp = PagedBlueprint(
+blp = ApiBlueprint(
     "rebate-slips", __name__, url_prefix="/rebate-slips", description="Rebate slips (R5, R6)"
 )
 DEALER, FINANCE, MANAGER, AUDITOR = Role.DEALER, Role.FINANCE, Role.MANAGER, Role.AUDITOR

@@ -5,16 +5,15 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask_smorest import Blueprint
-
 from domain.ids import NATIONAL_POOL
 from services.http.auth import guard
 from services.http.context import ledger, synced
 from services.http.keys import Role
+from services.http.pages import ApiBlueprint
 from services.http.schemas import spare_parts as s
 from services.http.views import pool_view
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "spare-parts", __name__, url_prefix="/spare-parts", description="Spare-parts pools (S1–S3)"
 )
 
