@@ -1,5 +1,7 @@
-"""Flat costs on PostgreSQL: a tier-A credit cycle after 1,000 cycles against the first ones, and an
-order against three 10,000-item price-list versions against one small version (pitfall 9)."""
+"""Flat costs on PostgreSQL: a tier-A credit cycle after 1,000 cycles against the first ones, an
+order against three 10,000-item price-list versions against one small version (pitfall 9), and an
+order placed as the intake places it (the guarded save, its watch of the calendar, the leader's
+live feed, the wait for the read side) on a log of 50,000 events against one of a few hundred."""
 
 from __future__ import annotations
 
@@ -10,14 +12,20 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from bench.bench_projections import dealers, orders
 from bench.common import figure, postgres_base_url, scratch_schema
+from infra.settings import Settings
 from services.application import ChannelLedger
-from tests.builders import app_for_url, onboard, publish_prices, rated_dealer
+from services.bootstrap import build_runtime
+from services.runtimes.base import Runtime
+from tests.builders import POLICY, app_for_url, onboard, publish_prices, rated_dealer
 
 CYCLE_DAY = date(2026, 4, 10)  # after the rating, inside the agreement's term
 BIG_ITEMS = 10_000
 BIG_VERSIONS = (date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1))
 ORDER_DAY = date(2026, 3, 20)
+LONG_LOG = 50_000  # events in the longer log of `log_growth`
+LOG_DEALERS = 12  # the dealers its orders are of (tier A among them: within the D4 seats)
 
 
 def alternate(count: int, steps: list[Callable[[int], object]]) -> list[float]:
@@ -99,15 +107,55 @@ def price_list_orders(base: str, sample: int) -> tuple[float, float]:
     return small, big
 
 
+def synced_placing(runtime: Runtime, prefix: str) -> Callable[[int], object]:
+    """A step placing and confirming an order of one active dealer as a request of the intake
+    does: the command, then the wait until the read side has it."""
+    place = placing(runtime.app, prefix)
+
+    def synced(i: int) -> None:
+        place(i)
+        runtime.sync(runtime.app.recorder.max_notification_id())
+
+    return synced
+
+
+def log_orders(base: str, events: int, sample: int) -> tuple[float, float]:
+    """Seconds per order placed through the PostgreSQL runtime on a log of a few hundred events,
+    and on one of `events` (orders of other dealers), each store in a schema of its own, its read
+    model caught up first, placed in turn."""
+    with scratch_schema(base, "benchgrowth") as short_url, \
+            scratch_schema(base, "benchgrowth") as long_url:
+        long_app = app_for_url(long_url)
+        try:
+            publish_prices(long_app)
+            orders(long_app, events, dealers(long_app, LOG_DEALERS))
+        finally:
+            long_app.close()
+        runtimes = [build_runtime(Settings().with_database(url), initial_policy=POLICY)
+                    for url in (short_url, long_url)]
+        try:
+            publish_prices(runtimes[0].app)
+            for runtime in runtimes:
+                runtime.refresh()  # the read model caught up before the timing
+            short, long = alternate(sample, [synced_placing(runtime, "log")
+                                             for runtime in runtimes])
+        finally:
+            for runtime in runtimes:
+                runtime.close()
+    return short, long
+
+
 def figures(quick: bool = False, database: str | None = None) -> list[dict[str, Any]]:
     cycles, sample = (100, 10) if quick else (1000, 30)
     with postgres_base_url(database) as base:
         with scratch_schema(base, "benchgrowth") as url:
             first, later = credit_cycles(url, cycles, sample)
         small, big = price_list_orders(base, sample)
+        short, long = log_orders(base, LONG_LOG // 5 if quick else LONG_LOG, sample * 3)
     return [
         figure("credit_cycle_growth", later * 1000, "ms per cycle", first * 1000, "<= 1.3"),
         figure("price_list_growth", big * 1000, "ms per order", small * 1000, "<= 1.3"),
+        figure("log_growth", long * 1000, "ms per order", short * 1000, "<= 1.3"),
     ]
 
 

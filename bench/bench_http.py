@@ -5,7 +5,6 @@ clients (bench/trivial_app.py); the SQL statements PostgreSQL is sent per order 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import tempfile
 import threading
@@ -118,18 +117,17 @@ def through(url: str, port: int) -> str:
 
 
 def trivial_server(url: str, directory: Path, workers: int) -> Server:
-    """bench/trivial_app.py under gunicorn, as the intake runs (sync workers, one thread each)."""
+    """bench/trivial_app.py under gunicorn with the intake's settings (bench/trivial_conf.py: its
+    threaded worker, its threads, keep-alive and limits)."""
     database = parse_database_url(url)
     table = f'"{database.schema}"."bench_trivial_orders"'
     with psycopg.connect(database.conninfo(), autocommit=True) as conn:
         conn.execute(f"CREATE TABLE IF NOT EXISTS {table} (id bigserial PRIMARY KEY, body jsonb NOT NULL)")
     port = free_port()
-    env = {**os.environ, "BENCH_TRIVIAL_CONNINFO": database.conninfo(), "BENCH_TRIVIAL_TABLE": table}
-    command = [str(BIN / "gunicorn"), "--workers", str(workers), "--worker-class", "sync",
-               "--bind", f"127.0.0.1:{port}", "--timeout", "60", "--no-control-socket",
-               "bench.trivial_app:create()"]
-    return Server(command, environment(url, port, **{k: env[k] for k in (
-        "BENCH_TRIVIAL_CONNINFO", "BENCH_TRIVIAL_TABLE")}), directory / "trivial.log", port)
+    command = [str(BIN / "gunicorn"), "-c", "bench/trivial_conf.py", "bench.trivial_app:create()"]
+    return Server(command, environment(
+        url, port, CHANNEL_WORKERS=str(workers), BENCH_TRIVIAL_CONNINFO=database.conninfo(),
+        BENCH_TRIVIAL_TABLE=table), directory / "trivial.log", port)
 
 
 def measure(orders: int, clients: int, workers: int, dealers_count: int, counted: int,
@@ -221,7 +219,7 @@ def main() -> None:
     args = parser.parse_args()
     found = measure(args.orders, args.clients, args.workers, args.dealers, args.counted,
                     args.database, args.approvals)
-    print(f"PostgreSQL {found['server']}; gunicorn {args.workers} sync workers; "
+    print(f"PostgreSQL {found['server']}; gunicorn {args.workers} workers, the intake's settings; "
           f"{args.clients} clients; {args.orders} orders per measure\n")
     placed, latencies = found["placed"]
     trivial, trivial_latencies = found["trivial"]

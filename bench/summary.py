@@ -21,7 +21,7 @@ MODULES = {
     "projections": ("projection_live", "projection_catch_up"),
     "replay": ("replay",),
     "kafka": ("relay", "consumer"),
-    "growth": ("credit_cycle_growth", "price_list_growth"),
+    "growth": ("credit_cycle_growth", "price_list_growth", "log_growth"),
     "close": ("close_per_1000_orders_growth",),
     "console": ("console_page_p95_ms",),
     "import": ("import_orders",),

@@ -1,9 +1,11 @@
 """The ceiling of the HTTP benchmark: the same stack doing the least an intake can do — Flask, a
 marshmallow schema of an order, and one INSERT+COMMIT per request on PostgreSQL (a connection per
-worker), run under the same gunicorn settings as the intake and driven by the same clients.
+worker), run under the intake's gunicorn settings (bench/trivial_conf.py) and driven by the same
+clients.
 
     BENCH_TRIVIAL_CONNINFO='host=… dbname=…' BENCH_TRIVIAL_TABLE='"schema"."table"' \\
-        gunicorn -w 4 -b 127.0.0.1:PORT 'bench.trivial_app:create()'
+        CHANNEL_WORKERS=4 CHANNEL_PORT=PORT \\
+        gunicorn -c bench/trivial_conf.py 'bench.trivial_app:create()'
 """
 
 from __future__ import annotations
