@@ -9,9 +9,8 @@ from flask import Flask
 
 from infra.settings import load
 from services.http.app import create_app
-from services.http.server import in_worker
+from services.http.server import worker_app
 
 
 def create() -> Flask:
-    in_worker()
-    return create_app(load())
+    return worker_app(lambda: create_app(load()))
