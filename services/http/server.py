@@ -78,7 +78,8 @@ def worker_app(factory: Callable[[], Flask]) -> Flask:
     """The app a worker serves, built after `in_worker`. What the worker holds by then (modules,
     schemas, the OpenAPI spec, pools) lives as long as it, so it is then frozen out of the cyclic
     collector's walks (infra/heap.py): left in, every full collection walked it with the requests
-    of the worker waiting — pauses of 100–190 ms, about one per 1,300 orders a worker placed."""
+    of the worker waiting — pauses of 100–190 ms, about one per 1,300 orders placed over four
+    workers (bench `http`)."""
     in_worker()
     app = factory()
     freeze_long_lived()
