@@ -14,9 +14,11 @@ from typing import Any
 
 from bench.bench_projections import dealers, orders
 from bench.common import figure, postgres_base_url, scratch_schema
+from domain.order import Order
 from infra.settings import Settings
 from services.application import ChannelLedger
 from services.bootstrap import build_runtime
+from services.commands.base import Done
 from services.runtimes.base import Runtime
 from tests.builders import POLICY, app_for_url, onboard, publish_prices, rated_dealer
 
@@ -77,13 +79,13 @@ def big_items(number: int) -> list[dict[str, Any]]:
     return items
 
 
-def placing(app: ChannelLedger, prefix: str) -> Callable[[int], object]:
+def placing(app: ChannelLedger, prefix: str) -> Callable[[int], Done[Order]]:
     """A step placing and confirming an order of one active dealer."""
     dealer_id = onboard(app, "active")
 
-    def place(i: int) -> None:
-        app.place_order(dealer_id, f"{prefix}-{i}", ORDER_DAY, "east", "prepaid",
-                        [{"sku": "ROUTER", "qty": 1}, {"sku": "SWITCH", "qty": 2}])
+    def place(i: int) -> Done[Order]:
+        return app.place_order(dealer_id, f"{prefix}-{i}", ORDER_DAY, "east", "prepaid",
+                               [{"sku": "ROUTER", "qty": 1}, {"sku": "SWITCH", "qty": 2}])
 
     place(-1)
     return place
@@ -113,8 +115,7 @@ def synced_placing(runtime: Runtime, prefix: str) -> Callable[[int], object]:
     place = placing(runtime.app, prefix)
 
     def synced(i: int) -> None:
-        place(i)
-        runtime.sync(runtime.app.recorder.max_notification_id())
+        runtime.sync(place(i).position)
 
     return synced
 
